@@ -1,0 +1,142 @@
+/**
+ * Schemas of everything that crosses an edge: files Spotter writes and reads back
+ * (split.json, health.json, mapping.json, report.json), and the arguments of every API call.
+ * No node:*, no DOM, no electron: both the core and the renderer import this module.
+ */
+import { z } from 'zod';
+
+export const SPLITS = ['train', 'val', 'test'] as const;
+export const SplitName = z.enum(SPLITS);
+export type SplitName = z.infer<typeof SplitName>;
+
+export const Severity = z.enum(['error', 'warning', 'info']);
+
+/** One entry of health.json `issues`. */
+export const HealthIssue = z.object({
+  severity: Severity,
+  code: z.string(),
+  message: z.string(),
+  /** how many items this entry covers (files, boxes, classes) */
+  count: z.number().int().nonnegative().optional(),
+  /** affected files (relative to the dataset root where possible), capped for size */
+  files: z.array(z.string()).optional(),
+  /** affected items (annotation ids, class names, line numbers), capped for size */
+  items: z.array(z.string()).optional(),
+});
+export type HealthIssue = z.infer<typeof HealthIssue>;
+
+export const HealthReport = z.object({
+  ok: z.boolean(),
+  imgsz: z.number().int().positive(),
+  checked_at: z.string(),
+  counts: z.object({ errors: z.number().int(), warnings: z.number().int(), infos: z.number().int() }),
+  issues: z.array(HealthIssue),
+});
+export type HealthReport = z.infer<typeof HealthReport>;
+
+/** One entry of split.json. */
+export const SplitEntry = z.object({
+  source: z.string(),
+  file: z.string(),
+  split: SplitName,
+  group: z.string(),
+});
+export type SplitEntry = z.infer<typeof SplitEntry>;
+
+export const MappingFile = z.object({
+  classes: z.array(
+    z.object({
+      id: z.number().int().nonnegative(),
+      name: z.string(),
+      /** source category names merged into this class */
+      sources: z.array(z.string()),
+      instances: z.number().int().nonnegative(),
+    }),
+  ),
+  dropped: z.array(
+    z.object({ name: z.string(), reason: z.enum(['unused', 'user']), instances: z.number().int().nonnegative() }),
+  ),
+});
+export type MappingFile = z.infer<typeof MappingFile>;
+
+export const SplitStats = z.object({
+  groups: z.number().int(),
+  images: z.number().int(),
+  negatives: z.number().int(),
+  instances: z.record(z.string(), z.number().int()),
+});
+export type SplitStats = z.infer<typeof SplitStats>;
+
+export const LeakAudit = z.object({
+  /** groups whose images sit in more than one split */
+  group_crossings: z.number().int(),
+  /** near-duplicate pairs whose two images sit in different splits */
+  near_duplicate_crossings: z.number().int(),
+  /** exact duplicate images (same bytes) in different splits */
+  exact_duplicate_crossings: z.number().int(),
+  examples: z.array(z.object({ kind: z.string(), a: z.string(), b: z.string().optional(), splits: z.array(z.string()) })),
+});
+export type LeakAudit = z.infer<typeof LeakAudit>;
+
+export const GroupingInfo = z.object({
+  /** which rule produced the groups: roboflow-augment, video-frame, numeric-prefix, cvat-task, folder, sequence, regex, none */
+  strategy: z.string(),
+  description: z.string(),
+  groups: z.number().int(),
+  /** a few groups with some of their member file names */
+  examples: z.array(z.object({ group: z.string(), members: z.array(z.string()), size: z.number().int() })),
+  /** sequences split in time blocks, with the guard gap used */
+  sequences: z.number().int(),
+  time_blocks: z.boolean(),
+  guard_gap: z.number().int(),
+  dropped_guard_frames: z.number().int(),
+  near_duplicate_merges: z.number().int(),
+});
+export type GroupingInfo = z.infer<typeof GroupingInfo>;
+
+export const LicenseEntry = z.object({ name: z.string(), url: z.string().optional(), source: z.string() });
+
+/** report.json: everything the import decided, written beside data.yaml. */
+export const DatasetReport = z.object({
+  spotter_version: z.string(),
+  created_at: z.string(),
+  name: z.string(),
+  task: z.enum(['detect', 'segment']),
+  sources: z.array(z.object({ path: z.string(), format: z.string(), images: z.number().int() })),
+  split_mode: z.enum(['ratio', 'keep']),
+  ratios: z.tuple([z.number(), z.number(), z.number()]),
+  seed: z.number().int(),
+  grouping: GroupingInfo,
+  splits: z.record(SplitName, SplitStats),
+  leak_audit: LeakAudit,
+  /** leak audit of the export's own splits, when it had them */
+  source_split_audit: LeakAudit.optional(),
+  licenses: z.array(LicenseEntry),
+  counts: z.record(z.string(), z.number()),
+  names: z.array(z.string()),
+});
+export type DatasetReport = z.infer<typeof DatasetReport>;
+
+/** Options of an import, from the UI or the CLI. */
+export const ImportOptions = z.object({
+  sources: z.array(z.string().min(1)).min(1),
+  /** output dataset folder; when absent, `<workspace>/datasets/<name>` */
+  out: z.string().optional(),
+  name: z.string().optional(),
+  task: z.enum(['detect', 'segment']).default('detect'),
+  ratios: z.tuple([z.number().min(0), z.number().min(0), z.number().min(0)]).default([0.8, 0.1, 0.1]),
+  seed: z.number().int().default(0),
+  /** `auto`, `none`, or a regex with a named group `(?<group>...)` */
+  group: z.string().default('auto'),
+  keepSplits: z.boolean().default(false),
+  keepCrowd: z.boolean().default(true),
+  /** frames dropped at every time-block boundary of a sequence */
+  guardGap: z.number().int().min(0).optional(),
+  /** Hamming distance (of 64 bits) at or under which two images are near-duplicates; -1 disables */
+  dupThreshold: z.number().int().min(-1).max(32).default(4),
+  /** source category name -> target class name (rename/merge) or null (drop) */
+  classMap: z.record(z.string(), z.string().nullable()).default({}),
+  imgsz: z.number().int().positive().default(640),
+});
+export type ImportOptions = z.input<typeof ImportOptions>;
+export type ImportOptionsParsed = z.output<typeof ImportOptions>;
