@@ -2,7 +2,7 @@
  * The renderer's view of the backend, whichever transport carries it (Electron IPC through the
  * preload bridge, or serve mode's WebSocket). Chosen once at start-up in `api/index.ts`.
  */
-import type { SpotterApi } from '../../../electron/shared/contract';
+import type { SpotterApi } from '../../../electron/shared/contract.js';
 
 export interface Transport extends SpotterApi {
   mode: 'electron' | 'serve';

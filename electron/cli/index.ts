@@ -1,0 +1,295 @@
+/**
+ * The `spotter` command on the same core as the app: import, check, serve. Stable interface:
+ * scripts and reviews depend on it. Exit codes: 0 ok, 1 error (one line naming the file and what is
+ * wrong), 2 usage error, 3 `check` found errors, 130 cancelled (Ctrl-C).
+ */
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import path from 'node:path';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import cliProgress from 'cli-progress';
+import { consoleLogger, type CoreContext } from '../core/context.js';
+import { standaloneJob, CancelledError, type JobContext } from '../core/jobs/jobs.js';
+import { runImport } from '../core/datasets/importer.js';
+import { checkDataset } from '../core/datasets/health.js';
+import { ImportOptions } from '../shared/schemas.js';
+import { SPOTTER_VERSION } from '../core/version.js';
+import type { HealthReport } from '../shared/schemas.js';
+
+/** The repository/app root: dist/cli/index.js → ../.. */
+function appRoot(): string {
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+}
+
+export function defaultDataDir(): string {
+  if (process.env.SPOTTER_DATA_DIR) return path.resolve(process.env.SPOTTER_DATA_DIR);
+  if (process.platform === 'win32') return path.join(process.env.APPDATA ?? os.homedir(), 'Spotter');
+  if (process.platform === 'darwin') return path.join(os.homedir(), 'Library', 'Application Support', 'Spotter');
+  return path.join(process.env.XDG_DATA_HOME ?? path.join(os.homedir(), '.local', 'share'), 'spotter');
+}
+
+export function makeContext(dataDir = defaultDataDir(), verbose = false): CoreContext {
+  return {
+    paths: { dataDir, resourcesDir: path.join(appRoot(), 'resources'), tempDir: path.join(dataDir, 'tmp') },
+    logger: consoleLogger(verbose ? 'debug' : 'warn'),
+    spawn: (file, args, options) => execa(file, args, options),
+    version: SPOTTER_VERSION,
+  };
+}
+
+/** A job context that draws a progress bar on a TTY (quiet otherwise) and cancels on Ctrl-C. */
+function cliJob(quiet: boolean): { job: JobContext; done: () => void } {
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write('\nstopping… (Ctrl-C again to force)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const tty = !quiet && process.stderr.isTTY;
+  const bar = tty
+    ? new cliProgress.SingleBar(
+        { format: ' {bar} {percentage}% | {value}/{total} | {stage}', stream: process.stderr, hideCursor: true, clearOnComplete: true },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined;
+  let started = false;
+  let lastStage = '';
+  const job = standaloneJob((stage, d, t) => {
+    if (!bar) return;
+    if (!started) {
+      bar.start(Math.max(1, t), d, { stage });
+      started = true;
+    }
+    if (stage !== lastStage) {
+      bar.setTotal(Math.max(1, t));
+      lastStage = stage;
+    }
+    bar.update(d, { stage });
+  }, controller.signal);
+  return {
+    job,
+    done: () => {
+      if (started) bar?.stop();
+      process.off('SIGINT', onSigint);
+    },
+  };
+}
+
+function parseRatios(v: string): [number, number, number] {
+  const parts = v.split(',').map((x) => Number(x.trim()));
+  if (parts.length < 2 || parts.length > 3 || parts.some((x) => !Number.isFinite(x) || x < 0)) {
+    throw new InvalidArgumentError('expected two or three non-negative numbers, e.g. 0.8,0.1,0.1');
+  }
+  const [a, b, c = 0] = parts as [number, number, number?];
+  const sum = a + b + c;
+  if (!(a > 0) || sum <= 0) throw new InvalidArgumentError('train share must be positive');
+  return [a / sum, b / sum, c / sum];
+}
+
+function parseIntArg(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError('expected an integer');
+  return n;
+}
+
+function printHealth(h: HealthReport, out: NodeJS.WritableStream): void {
+  out.write(`health: ${h.ok ? 'ok' : 'ERRORS'} (${h.counts.errors} errors, ${h.counts.warnings} warnings, ${h.counts.infos} notes) at imgsz ${h.imgsz}\n`);
+  for (const i of h.issues) {
+    out.write(`  ${i.severity.padEnd(7)} ${i.code}: ${i.message}${i.count !== undefined ? ` [${i.count}]` : ''}\n`);
+    const ex = [...(i.files ?? []), ...(i.items ?? [])].slice(0, 3);
+    if (ex.length) out.write(`          e.g. ${ex.join(', ')}\n`);
+  }
+}
+
+class ExitCode extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command();
+  program
+    .name('spotter')
+    .description('Spotter: the annotation-to-training loop for YOLO detectors')
+    .version(SPOTTER_VERSION)
+    .option('--data-dir <dir>', "the app's data folder (settings, caches, temporary imports)")
+    .option('-v, --verbose', 'log debug messages to stderr')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
+
+  const ctxOf = () => {
+    const o = program.opts<{ dataDir?: string; verbose?: boolean }>();
+    return makeContext(o.dataDir ? path.resolve(o.dataDir) : undefined, o.verbose);
+  };
+
+  program
+    .command('import')
+    .description('convert COCO / CVAT / YOLO exports (files, folders or zips) into one leak-free Ultralytics dataset')
+    .argument('<source...>', 'annotation files, folders or zips; several are merged into one dataset')
+    .requiredOption('--out <dir>', 'output dataset folder (must not exist or be empty)')
+    .option('--task <task>', 'detect (boxes) or segment (polygons)', 'detect')
+    .option('--split <ratios>', 'train,val[,test] shares', parseRatios, [0.8, 0.1, 0.1] as [number, number, number])
+    .option('--seed <n>', 'split seed', parseIntArg, 0)
+    .option('--group <mode>', "auto, none, or a regex with a named group (?<group>...)", 'auto')
+    .option('--keep-splits', "keep the export's own train/val/test split (and audit it)", false)
+    .option('--drop-crowd', 'drop COCO iscrowd objects (kept by default: CVAT uses them for real masks)', false)
+    .option('--guard-gap <n>', 'frames dropped at every time-block boundary of a video', parseIntArg)
+    .option('--dup-threshold <n>', 'near-duplicate Hamming distance (of 64 bits); -1 turns the check off', parseIntArg, 4)
+    .option('--imgsz <n>', 'training image size the health check judges tiny objects at', parseIntArg, 640)
+    .option('--map <from=to>', 'rename or merge a class (to empty string: drop); repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--json', 'print a JSON summary on stdout')
+    .action(async (sources: string[], o) => {
+      if (!['detect', 'segment'].includes(o.task)) throw new CommanderError(2, 'usage', `--task must be detect or segment, not "${o.task}"`);
+      const classMap: Record<string, string | null> = {};
+      for (const m of o.map as string[]) {
+        const eq = m.indexOf('=');
+        if (eq <= 0) throw new CommanderError(2, 'usage', `--map expects from=to, got "${m}"`);
+        const to = m.slice(eq + 1).trim();
+        classMap[m.slice(0, eq)] = to === '' ? null : to;
+      }
+      const opts = ImportOptions.parse({
+        sources: sources.map((s) => path.resolve(s)),
+        out: path.resolve(o.out),
+        task: o.task,
+        ratios: o.split,
+        seed: o.seed,
+        group: o.group,
+        keepSplits: o.keepSplits,
+        keepCrowd: !o.dropCrowd,
+        guardGap: o.guardGap,
+        dupThreshold: o.dupThreshold,
+        imgsz: o.imgsz,
+        classMap,
+      });
+      const ctx = ctxOf();
+      const { job, done } = cliJob(!!o.json);
+      let result;
+      try {
+        result = await runImport(opts, job, ctx, { datasetsDir: path.dirname(opts.out!) });
+      } finally {
+        done();
+      }
+      const r = result.report;
+      if (o.json) {
+        process.stdout.write(
+          JSON.stringify(
+            {
+              dir: result.dir,
+              data_yaml: result.dataYaml,
+              task: r.task,
+              names: r.names,
+              mapping: result.mapping,
+              splits: r.splits,
+              grouping: r.grouping,
+              leak_audit: r.leak_audit,
+              source_split_audit: r.source_split_audit ?? null,
+              licenses: r.licenses,
+              counts: r.counts,
+              health: result.health,
+            },
+            null,
+            2,
+          ) + '\n',
+        );
+      } else {
+        const out = process.stdout;
+        out.write(`dataset: ${result.dir}\n`);
+        out.write(`classes: ${r.names.map((n, i) => `${i}=${n}`).join(', ')}\n`);
+        for (const d of result.mapping.dropped) out.write(`  dropped category "${d.name}" (${d.reason}, ${d.instances} instances)\n`);
+        out.write(`groups: ${r.grouping.groups} (${r.grouping.strategy}: ${r.grouping.description})\n`);
+        if (r.grouping.time_blocks) out.write(`  time blocks with a guard gap of ${r.grouping.guard_gap} frames (${r.grouping.dropped_guard_frames} frames dropped)\n`);
+        for (const [s, st] of Object.entries(r.splits)) {
+          out.write(`  ${s.padEnd(5)} ${st.images} images, ${st.groups} groups, ${st.negatives} negatives, ${Object.entries(st.instances).map(([k, v]) => `${k}: ${v}`).join(', ')}\n`);
+        }
+        const a = r.leak_audit;
+        out.write(`leak audit: ${a.group_crossings} group, ${a.near_duplicate_crossings} near-duplicate, ${a.exact_duplicate_crossings} exact-duplicate crossings\n`);
+        if (r.source_split_audit) {
+          const s = r.source_split_audit;
+          out.write(`the export's own split: ${s.group_crossings} group, ${s.near_duplicate_crossings} near-duplicate, ${s.exact_duplicate_crossings} exact-duplicate crossings\n`);
+        }
+        for (const l of r.licenses) out.write(`licence: ${l.name}${l.url ? ` <${l.url}>` : ''} (${l.source})\n`);
+        printHealth(result.health, out);
+      }
+    });
+
+  program
+    .command('check')
+    .description('health-check an Ultralytics dataset (folder or data.yaml); exit 3 when it finds errors')
+    .argument('<dataset>', 'dataset folder or its data.yaml')
+    .option('--imgsz <n>', 'training image size (judges tiny objects)', parseIntArg, 640)
+    .option('--dup-threshold <n>', 'near-duplicate Hamming distance; -1 off', parseIntArg, 4)
+    .option('--json', 'print the health report as JSON')
+    .action(async (dataset: string, o) => {
+      const { job, done } = cliJob(!!o.json);
+      let report: HealthReport;
+      try {
+        report = await checkDataset(path.resolve(dataset), {
+          imgsz: o.imgsz,
+          dupThreshold: o.dupThreshold,
+          signal: job.signal,
+          onProgress: (s, d, t) => job.progress(s, d, t),
+        });
+      } finally {
+        done();
+      }
+      if (o.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+      else printHealth(report, process.stdout);
+      if (!report.ok) throw new ExitCode(3);
+    });
+
+  program
+    .command('serve')
+    .description('serve the app (same UI and core) on 127.0.0.1 with a per-launch token; open the printed URL in a browser')
+    .option('--port <n>', 'port (0 = any free port)', parseIntArg, 0)
+    .option('--host <host>', 'interface to bind (loopback only unless --allow-remote)', '127.0.0.1')
+    .option('--allow-remote', 'allow binding a non-loopback interface (use an SSH tunnel instead where you can)', false)
+    .option('--workspace <dir>', 'workspace folder (datasets and runs)')
+    .option('--open', 'open the URL in the default browser', false)
+    .option('--print-url-json', 'print {"url","token","port"} as one JSON line on stdout (for scripts and tests)', false)
+    .action(async (o) => {
+      const { startServer } = await import('../server/server.js');
+      const ctx = ctxOf();
+      const workspace = o.workspace ? path.resolve(o.workspace) : path.join(os.homedir(), 'Spotter');
+      const server = await startServer({
+        ctx,
+        host: o.host,
+        port: o.port,
+        allowRemote: o.allowRemote,
+        rendererDir: path.join(appRoot(), 'dist', 'renderer'),
+        defaultWorkspace: workspace,
+        forceWorkspace: !!o.workspace,
+      });
+      if (o.printUrlJson) process.stdout.write(JSON.stringify({ url: server.url, token: server.token, port: server.port }) + '\n');
+      else process.stdout.write(`Spotter is serving on ${server.url}\n(open it in a browser; Ctrl-C stops)\n`);
+      if (o.open) {
+        const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
+        execa(opener, [server.url], { detached: true, stdio: 'ignore', reject: false }).unref?.();
+      }
+      await new Promise<void>((resolve) => {
+        const stop = () => void server.close().then(resolve);
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof ExitCode) return err.code;
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return 0;
+      if (err.code === 'usage') process.stderr.write(`spotter: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof CancelledError) {
+      process.stderr.write('spotter: cancelled; nothing was written\n');
+      return 130;
+    }
+    process.stderr.write(`spotter: ${(err as Error).message.split('\n')[0]}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The core's implementation of every call in the contract. The Electron shell (main/ipc.ts) and
+ * serve mode (server/) both wrap exactly this object; inputs arrive already validated by the
+ * transport (zod, CallInputs) and results go back as they are.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { CallHandlers, EventName, EventPayloads, WorkspaceInfo } from '../shared/contract.js';
+import type { CoreContext } from './context.js';
+import { JobManager } from './jobs/jobs.js';
+import { inspectImport, runImport } from './datasets/importer.js';
+import { listDatasets, readDatasetDetail, readDatasetImages } from './datasets/store.js';
+import { checkDataset } from './datasets/health.js';
+import { loadSettings, saveSettings } from './settings.js';
+
+export type Emit = <E extends EventName>(event: E, payload: EventPayloads[E]) => void;
+
+export interface CoreApiOptions {
+  mode: 'electron' | 'serve';
+  /** Electron provides a native picker; serve mode has none (the UI shows a path field). */
+  pick?: (kind: 'folder' | 'files', title?: string) => Promise<string[] | null>;
+  /** workspace to use when settings name none */
+  defaultWorkspace: string;
+}
+
+export interface CoreApi extends CallHandlers {
+  /** folders whose files may be served to the renderer (workspace, temp imports, bundled resources) */
+  allowedRoots(): string[];
+  /** the job manager (the CLI and tests wait on jobs) */
+  readonly jobs: JobManager;
+}
+
+export function sampleDatasetPath(ctx: CoreContext): string {
+  return path.join(ctx.paths.resourcesDir, 'sample', 'rbc-roboflow-coco.zip');
+}
+
+export async function createCoreApi(ctx: CoreContext, emit: Emit, options: CoreApiOptions): Promise<CoreApi> {
+  const jobs = new JobManager({
+    progress: (p) => emit('job.progress', p),
+    finished: (f) => emit('job.finished', f),
+  });
+  const settings = await loadSettings(ctx.paths.dataDir);
+  let workspace = settings.workspace ?? options.defaultWorkspace;
+  await fs.mkdir(path.join(workspace, 'datasets'), { recursive: true });
+
+  const workspaceInfo = async (): Promise<WorkspaceInfo> => ({
+    path: workspace,
+    datasets: await listDatasets(path.join(workspace, 'datasets')),
+  });
+  const datasetsDir = () => path.join(workspace, 'datasets');
+
+  const api: CoreApi = {
+    jobs,
+    allowedRoots: () => [workspace, ctx.paths.tempDir, ctx.paths.resourcesDir],
+
+    'app.info': async () => ({
+      version: ctx.version,
+      mode: options.mode,
+      platform: process.platform,
+      dataDir: ctx.paths.dataDir,
+      workspace,
+      sampleDataset: sampleDatasetPath(ctx),
+    }),
+    'workspace.get': workspaceInfo,
+    'workspace.set': async ({ path: p }) => {
+      const abs = path.resolve(p);
+      await fs.mkdir(path.join(abs, 'datasets'), { recursive: true });
+      workspace = abs;
+      await saveSettings(ctx.paths.dataDir, { ...settings, workspace: abs });
+      const info = await workspaceInfo();
+      emit('workspace.changed', info);
+      return info;
+    },
+    'dialog.pick': async ({ kind, title }) => (options.pick ? options.pick(kind, title) : null),
+    'import.inspect': async (opts) => ({
+      jobId: jobs.start('inspect', (job) => inspectImport(opts, job, ctx)),
+    }),
+    'import.run': async (opts) => ({
+      jobId: jobs.start('import', async (job) => {
+        const result = await runImport(opts, job, ctx, { datasetsDir: datasetsDir() });
+        emit('workspace.changed', await workspaceInfo());
+        return result;
+      }),
+    }),
+    'jobs.cancel': async ({ jobId }) => ({ cancelled: jobs.cancel(jobId) }),
+    'datasets.get': async ({ dir }) => readDatasetDetail(dir),
+    'datasets.images': async ({ dir, split, offset, limit }) => readDatasetImages(dir, { split, offset, limit }),
+    'datasets.check': async ({ dir, imgsz }) => ({
+      jobId: jobs.start('check', (job) =>
+        checkDataset(dir, { imgsz, signal: job.signal, onProgress: (s, d, t) => job.progress(s, d, t) }),
+      ),
+    }),
+  };
+  return api;
+}

@@ -1,0 +1,653 @@
+/**
+ * The import pipeline: sources (files, folders, zips) → read (COCO, CVAT, YOLO) → merge and map
+ * classes by name → resolve images and their real sizes → group (anti-leak) → split → convert →
+ * write an Ultralytics dataset atomically → health check. `inspectImport` runs the first half and
+ * tells the UI what it found; `runImport` does everything.
+ */
+import fs from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import YAML from 'yaml';
+import type { CoreContext } from '../context.js';
+import type { InspectResult, ImportResult } from '../../shared/contract.js';
+import {
+  ImportOptions,
+  type DatasetReport,
+  type HealthIssue,
+  type ImportOptionsParsed,
+  type LeakAudit,
+  type MappingFile,
+  type SplitEntry,
+  type SplitName,
+} from '../../shared/schemas.js';
+import type { JobContext } from '../jobs/jobs.js';
+import { CancelledError } from '../jobs/jobs.js';
+import { exists, isImageFile, walkFiles, writeFileAtomic } from '../fsutil.js';
+import { ImportError, type ImportNote, type SourceDataset, type SourceImage, bumpCount } from './model.js';
+import { detectSources, type DetectedFile } from './detect.js';
+import { extractZip } from './zip.js';
+import { readCoco } from './formats/coco.js';
+import { readCvatXml } from './formats/cvat.js';
+import { readYolo } from './formats/yolo.js';
+import { imageHash, nearDuplicatePairs } from './phash.js';
+import { computeGroups, mergeNearDuplicates, type GroupItem } from './groups.js';
+import { auditSplits, splitDataset, splitStats } from './split.js';
+import { boxLine, emptyConvertCounts, polygonLine } from './convert.js';
+import { checkDataset } from './health.js';
+import { buildMapping, type ClassMapping } from './mapping.js';
+import { mapLimit } from '../pool.js';
+
+// ------------------------------------------------------------------ reading
+
+interface LoadedSource {
+  input: string;
+  /** the folder the input became (a zip's extraction folder, or the folder itself) */
+  inputRoot: string;
+  detected: DetectedFile;
+  dataset: SourceDataset;
+}
+
+export interface Prepared {
+  opts: ImportOptionsParsed;
+  sources: LoadedSource[];
+  /** every image of every source, in source order */
+  images: Array<SourceImage & { source: number }>;
+  /** source category names in stable order (declared order, first source first) */
+  categories: string[];
+  notes: ImportNote[];
+  counts: Record<string, number>;
+  cleanup: () => Promise<void>;
+}
+
+async function readDetected(d: DetectedFile, opts: ImportOptionsParsed, signal: AbortSignal): Promise<SourceDataset[]> {
+  const ro = { keepCrowd: opts.keepCrowd, signal };
+  if (d.format === 'coco') return [await readCoco(d.path, { ...ro, subset: d.subset })];
+  if (d.format === 'cvat' || d.format === 'cvat-images' || d.format === 'cvat-video') return [await readCvatXml(d.path, ro)];
+  return [await readYolo(d.path, ro)];
+}
+
+/**
+ * Roboflow and Kaggle exports state their licence in README files rather than in the annotations
+ * (`License: CC BY 4.0`): record it with the dataset so the user sees what they may ship.
+ */
+async function addReadmeLicenses(sources: LoadedSource[]): Promise<void> {
+  const roots = new Map<string, SourceDataset>();
+  for (const s of sources) {
+    const inputRoot = (await fs.stat(s.inputRoot).catch(() => null))?.isDirectory() ? s.inputRoot : path.dirname(s.inputRoot);
+    for (const r of [inputRoot, s.dataset.root]) if (!roots.has(r)) roots.set(r, s.dataset);
+  }
+  for (const [root, target] of roots) {
+    let names: string[] = [];
+    try {
+      names = (await fs.readdir(root)).filter((n) => /^readme.*\.(txt|md)$/i.test(n));
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      const text = await fs.readFile(path.join(root, n), 'utf8').catch(() => '');
+      const m = /^\s*licen[cs]e\s*:\s*(.+?)\s*$/im.exec(text);
+      if (!m) continue;
+      if (!target.licenses.some((l) => l.name === m[1])) target.licenses.push({ name: m[1]!, source: n });
+    }
+  }
+}
+
+/** Extract zips, detect formats, read every source. Temporary folders are removed by `cleanup`. */
+export async function prepareSources(rawOpts: ImportOptionsParsed, job: JobContext, ctx: CoreContext): Promise<Prepared> {
+  const opts = rawOpts;
+  const temps: string[] = [];
+  const cleanup = async () => {
+    await Promise.all(temps.map((t) => fs.rm(t, { recursive: true, force: true }).catch(() => {})));
+  };
+  try {
+    const sources: LoadedSource[] = [];
+    for (const [i, input] of opts.sources.entries()) {
+      job.throwIfCancelled();
+      let root = path.resolve(input);
+      if (root.toLowerCase().endsWith('.zip')) {
+        await fs.mkdir(ctx.paths.tempDir, { recursive: true });
+        const dest = path.join(ctx.paths.tempDir, `extract-${randomBytes(6).toString('hex')}`);
+        temps.push(dest);
+        job.progress(`Extracting ${path.basename(root)}`, 0, 1);
+        await extractZip(root, dest, { signal: job.signal, onProgress: (d, t) => job.progress(`Extracting ${path.basename(input)}`, d, t) });
+        root = dest;
+      }
+      job.progress('Reading annotations', i, opts.sources.length);
+      const detected = await detectSources(root, job.signal);
+      for (const d of detected) {
+        job.throwIfCancelled();
+        for (const dataset of await readDetected(d, opts, job.signal)) sources.push({ input, inputRoot: root, detected: d, dataset });
+      }
+    }
+    await addReadmeLicenses(sources);
+    const images: Prepared['images'] = [];
+    const categories: string[] = [];
+    const seenCat = new Set<string>();
+    const notes: ImportNote[] = [];
+    const counts: Record<string, number> = {};
+    sources.forEach((s, si) => {
+      for (const c of s.dataset.categories) {
+        if (!seenCat.has(c)) {
+          seenCat.add(c);
+          categories.push(c);
+        }
+      }
+      for (const img of s.dataset.images) images.push({ ...img, source: si });
+      notes.push(...s.dataset.notes);
+      for (const [k, v] of Object.entries(s.dataset.counts)) bumpCount(counts, k, v);
+    });
+    // categories used by objects but not declared (YOLO without names, CVAT labels missing from meta)
+    for (const img of images) {
+      for (const o of img.objects) {
+        if (!seenCat.has(o.category)) {
+          seenCat.add(o.category);
+          categories.push(o.category);
+        }
+      }
+    }
+    return { opts, sources, images, categories, notes, counts, cleanup };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+/** Licences of all sources, each name/url once (three split folders of one export repeat theirs). */
+function uniqueLicenses(prep: Prepared): DatasetReport['licenses'] {
+  const seen = new Set<string>();
+  return prep.sources
+    .flatMap((s) => s.dataset.licenses)
+    .filter((l) => {
+      const k = `${l.name}|${l.url ?? ''}`;
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    });
+}
+
+// ------------------------------------------------------------------ images
+
+interface ImageFacts {
+  /** real size after EXIF orientation */
+  width?: number;
+  height?: number;
+  sha1?: string;
+  hash?: bigint;
+  corrupt?: string;
+}
+
+/** Resolve each image's file: by relative path from likely bases, then by unique file name. */
+async function resolveImagePaths(prep: Prepared, job: JobContext): Promise<void> {
+  const bySource = new Map<number, Array<SourceImage & { source: number }>>();
+  for (const img of prep.images) {
+    if (img.path) continue;
+    const list = bySource.get(img.source) ?? [];
+    list.push(img);
+    bySource.set(img.source, list);
+  }
+  for (const [si, imgs] of bySource) {
+    job.throwIfCancelled();
+    const src = prep.sources[si]!;
+    const root = src.dataset.root;
+    const all = (await walkFiles(root, job.signal)).filter(isImageFile);
+    const byRel = new Map(all.map((f) => [path.relative(root, f).split(path.sep).join('/'), f]));
+    const byName = new Map<string, string[]>();
+    for (const f of all) {
+      const b = path.basename(f);
+      byName.set(b, [...(byName.get(b) ?? []), f]);
+    }
+    const annDir = path.dirname(src.detected.path);
+    for (const img of imgs) {
+      const bases = [annDir, path.join(annDir, '..'), path.join(annDir, 'images'), path.join(annDir, '..', 'images'), root, path.join(root, 'images')];
+      if (img.subset) bases.push(path.join(root, 'images', img.subset), path.join(annDir, '..', img.subset), path.join(root, img.subset));
+      let found: string | undefined;
+      for (const b of bases) {
+        const rel = path.relative(root, path.join(b, img.name)).split(path.sep).join('/');
+        const hit = byRel.get(rel);
+        if (hit) {
+          found = hit;
+          break;
+        }
+      }
+      if (!found) {
+        const cands = byName.get(path.posix.basename(img.name)) ?? [];
+        if (cands.length === 1) found = cands[0];
+        else if (cands.length > 1) {
+          const sub = img.subset?.toLowerCase();
+          const pick = sub ? cands.filter((c) => c.toLowerCase().split(path.sep).includes(sub)) : [];
+          if (pick.length === 1) found = pick[0];
+          else
+            prep.notes.push({
+              severity: 'warning',
+              code: 'ambiguous-image',
+              message: `${cands.length} files are named ${path.posix.basename(img.name)}; cannot tell which one the annotations mean`,
+              file: img.name,
+              item: img.ref,
+            });
+        }
+      }
+      if (found) img.path = found;
+    }
+  }
+}
+
+async function readImageFacts(prep: Prepared, job: JobContext, wantHashes: boolean): Promise<ImageFacts[]> {
+  const facts: ImageFacts[] = prep.images.map(() => ({}));
+  const total = prep.images.length;
+  let done = 0;
+  await mapLimit(prep.images, Math.max(2, os.availableParallelism()), async (img, i) => {
+    job.throwIfCancelled();
+    if (img.path) {
+      const f = facts[i]!;
+      try {
+        const bytes = await fs.readFile(img.path);
+        f.sha1 = createHash('sha1').update(bytes).digest('hex');
+        const meta = await sharp(bytes).metadata();
+        const swap = (meta.orientation ?? 1) >= 5;
+        f.width = swap ? meta.height : meta.width;
+        f.height = swap ? meta.width : meta.height;
+        if (wantHashes) f.hash = await imageHash(img.path);
+      } catch (err) {
+        f.corrupt = (err as Error).message;
+      }
+    }
+    done++;
+    job.progress(wantHashes ? 'Reading and hashing images' : 'Reading images', done, total);
+  });
+  return facts;
+}
+
+// ------------------------------------------------------------------ inspect
+
+function normalizeSubset(s: string | undefined): SplitName | undefined {
+  if (!s) return undefined;
+  const v = s.toLowerCase();
+  if (v.startsWith('train')) return 'train';
+  if (v.startsWith('val') || v === 'valid' || v === 'validation' || v === 'dev') return 'val';
+  if (v.startsWith('test')) return 'test';
+  return undefined;
+}
+
+function groupItems(prep: Prepared, mapping: ClassMapping): GroupItem[] {
+  return prep.images.map((img) => ({
+    name: img.name,
+    subset: img.subset,
+    sequence: img.sequence,
+    groupHint: img.groupHint,
+    classes: img.objects.map((o) => mapping.classOf(o.category)).filter((c): c is number => c !== undefined),
+  }));
+}
+
+export async function inspectImport(input: ImportOptionsParsed, job: JobContext, ctx: CoreContext): Promise<InspectResult> {
+  const opts = ImportOptions.parse(input);
+  const prep = await prepareSources(opts, job, ctx);
+  try {
+    await resolveImagePaths(prep, job);
+    const mapping = buildMapping(prep.categories, prep.images, opts.classMap);
+    const items = groupItems(prep, mapping);
+    const grouping = computeGroups(items, opts.group);
+    const missing = prep.images.filter((i) => !i.path).length;
+    const subsets = [...new Set(prep.images.map((i) => i.subset).filter((s): s is string => !!s))];
+    const instancesOf = new Map<string, { instances: number; images: Set<number> }>();
+    prep.images.forEach((img, i) => {
+      for (const o of img.objects) {
+        const e = instancesOf.get(o.category) ?? { instances: 0, images: new Set<number>() };
+        e.instances++;
+        e.images.add(i);
+        instancesOf.set(o.category, e);
+      }
+    });
+    return {
+      sources: prep.sources.map((s) => ({
+        input: s.input,
+        format: s.dataset.format,
+        files: s.dataset.files,
+        images: s.dataset.images.length,
+        subsets: [...new Set(s.dataset.images.map((i) => i.subset).filter((x): x is string => !!x))],
+      })),
+      classes: prep.categories.map((c) => ({
+        source: c,
+        instances: instancesOf.get(c)?.instances ?? 0,
+        images: instancesOf.get(c)?.images.size ?? 0,
+        target: mapping.targetOf(c),
+      })),
+      images: prep.images.length,
+      negatives: prep.images.filter((i) => i.objects.length === 0).length,
+      missingImages: missing,
+      objects: prep.images.reduce((n, i) => n + i.objects.length, 0),
+      subsets,
+      grouping: {
+        strategy: grouping.strategy,
+        description: grouping.description,
+        groups: new Set(grouping.keys).size,
+        examples: grouping.examples,
+        sequences: grouping.sequences.size,
+        time_blocks: false,
+        guard_gap: opts.guardGap ?? 0,
+        dropped_guard_frames: 0,
+        near_duplicate_merges: 0,
+      },
+      licenses: uniqueLicenses(prep),
+      counts: prep.counts,
+      notes: capNotes(prep.notes, missing),
+    };
+  } finally {
+    await prep.cleanup();
+  }
+}
+
+/** Keep the UI payload small: at most 20 notes per code, plus a summary note for the rest. */
+function capNotes(notes: ImportNote[], missing: number): ImportNote[] {
+  const byCode = new Map<string, ImportNote[]>();
+  for (const n of notes) byCode.set(n.code, [...(byCode.get(n.code) ?? []), n]);
+  const out: ImportNote[] = [];
+  for (const [code, list] of byCode) {
+    out.push(...list.slice(0, 20));
+    if (list.length > 20) out.push({ severity: list[0]!.severity, code, message: `…and ${list.length - 20} more like this` });
+  }
+  if (missing) {
+    out.push({
+      severity: 'warning',
+      code: 'missing-images',
+      message: `${missing} images named by the annotations were not found; their labels are still converted (add the images before training)`,
+    });
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ run
+
+function safeName(s: string): string {
+  return s.replace(/[\\/:*?"<>|\x00-\x1f]/g, '_').replace(/\s+/g, ' ').trim().slice(0, 120) || 'dataset';
+}
+
+function defaultName(opts: ImportOptionsParsed): string {
+  if (opts.name) return safeName(opts.name);
+  const first = path.basename(opts.sources[0]!).replace(/\.(zip|json|xml|ya?ml)$/i, '');
+  return safeName(first === '_annotations.coco' ? path.basename(path.dirname(opts.sources[0]!)) : first);
+}
+
+async function uniqueDir(parent: string, name: string): Promise<string> {
+  for (let i = 1; ; i++) {
+    const p = path.join(parent, i === 1 ? name : `${name}-${i}`);
+    if (!(await exists(p))) return p;
+  }
+}
+
+/** Output file names: the basename, prefixed by its folders only when two images would collide. */
+function outputNames(images: Prepared['images'], splits: (SplitName | null)[]): string[] {
+  const out: string[] = [];
+  const used = new Set<string>();
+  images.forEach((img, i) => {
+    const split = splits[i];
+    if (!split) {
+      out.push('');
+      return;
+    }
+    const base = path.posix.basename(img.name);
+    let name = base;
+    if (used.has(`${split}/${name.toLowerCase()}`)) {
+      const prefix = path.posix.dirname(img.name).replace(/[/\\]/g, '__').replace(/^\.$/, `src${img.source}`);
+      name = `${prefix}__${base}`;
+    }
+    const ext = path.posix.extname(name);
+    const stem = name.slice(0, name.length - ext.length);
+    for (let k = 2; used.has(`${split}/${name.toLowerCase()}`); k++) name = `${stem}_${k}${ext}`;
+    used.add(`${split}/${name.toLowerCase()}`);
+    out.push(name);
+  });
+  return out;
+}
+
+async function linkOrCopy(src: string, dst: string): Promise<void> {
+  try {
+    await fs.link(src, dst);
+  } catch {
+    await fs.copyFile(src, dst);
+  }
+}
+
+function notesToHealth(notes: ImportNote[]): HealthIssue[] {
+  const byCode = new Map<string, ImportNote[]>();
+  for (const n of notes) byCode.set(n.code, [...(byCode.get(n.code) ?? []), n]);
+  return [...byCode.values()].map((list) => {
+    const first = list[0]!;
+    return {
+      severity: first.severity,
+      code: first.code,
+      message: list.length === 1 ? first.message : `${first.message} (and ${list.length - 1} more like this)`,
+      count: list.length,
+      files: [...new Set(list.map((n) => n.file).filter((f): f is string => !!f))].slice(0, 50),
+      items: list.map((n) => n.item).filter((x): x is string => !!x).slice(0, 50),
+    };
+  });
+}
+
+export interface RunImportEnv {
+  /** where datasets go when `opts.out` is not given */
+  datasetsDir: string;
+}
+
+export async function runImport(input: ImportOptionsParsed, job: JobContext, ctx: CoreContext, env: RunImportEnv): Promise<ImportResult> {
+  const opts = ImportOptions.parse(input);
+  const [rt, rv, rs] = opts.ratios;
+  if (!opts.keepSplits && !(rt > 0 && rt + rv + rs > 0)) throw new ImportError('split ratios must give train a positive share');
+  let outDir: string;
+  if (opts.out) {
+    outDir = path.resolve(opts.out);
+    if (await exists(outDir)) {
+      const entries = await fs.readdir(outDir).catch(() => ['?']);
+      if (entries.length) throw new ImportError('output folder already exists and is not empty; choose another --out or remove it', outDir);
+    }
+  } else {
+    await fs.mkdir(env.datasetsDir, { recursive: true });
+    outDir = await uniqueDir(env.datasetsDir, defaultName(opts));
+  }
+  const prep = await prepareSources(opts, job, ctx);
+  const tmpDir = path.join(path.dirname(outDir), `.${path.basename(outDir)}.spotter-tmp-${randomBytes(4).toString('hex')}`);
+  try {
+    await resolveImagePaths(prep, job);
+    const wantHashes = opts.dupThreshold >= 0;
+    const facts = await readImageFacts(prep, job, wantHashes);
+    const notes = prep.notes;
+    const counts: Record<string, number> = { ...prep.counts };
+
+    // sizes: the annotations' frame is what coordinates refer to; disagreements are reported
+    const sizes: Array<[number, number] | undefined> = prep.images.map((img, i) => {
+      const f = facts[i]!;
+      if (f.corrupt) {
+        notes.push({ severity: 'error', code: 'corrupt-image', message: `image cannot be decoded: ${f.corrupt}`, file: img.path, item: img.ref });
+      }
+      if (img.width && img.height && f.width && f.height && (img.width !== f.width || img.height !== f.height)) {
+        const rotated = img.width === f.height && img.height === f.width;
+        notes.push({
+          severity: 'warning',
+          code: 'size-mismatch',
+          message: rotated
+            ? `annotations say ${img.width}x${img.height} but the image is ${f.width}x${f.height} after EXIF rotation; labels follow the annotations`
+            : `annotations say ${img.width}x${img.height} but the image file is ${f.width}x${f.height}; labels follow the annotations`,
+          file: img.path ?? img.name,
+          item: img.ref,
+        });
+      }
+      const w = img.width ?? f.width, h = img.height ?? f.height;
+      if (!w || !h) {
+        notes.push({ severity: 'error', code: 'unknown-size', message: 'image size unknown (no file and no width/height in the annotations); skipped', file: img.name, item: img.ref });
+        return undefined;
+      }
+      return [w, h];
+    });
+    if (!prep.images.some((i) => i.path)) {
+      notes.push({ severity: 'warning', code: 'annotations-without-images', message: 'the export holds no images: labels are converted, add the images to images/<split>/ before training' });
+    }
+
+    const mapping = buildMapping(prep.categories, prep.images, opts.classMap);
+    const items = groupItems(prep, mapping);
+    job.progress('Grouping', 0, 1);
+    const grouping = computeGroups(items, opts.group);
+    let keys = grouping.keys;
+    let dupPairs: Array<[number, number, number]> = [];
+    let merges = 0;
+    if (wantHashes) {
+      dupPairs = nearDuplicatePairs(facts.map((f) => f.hash), opts.dupThreshold);
+      const merged = mergeNearDuplicates(keys, dupPairs);
+      keys = merged.keys;
+      merges = merged.merges;
+    }
+    const exactPairs: Array<[number, number]> = [];
+    const bySha = new Map<string, number>();
+    facts.forEach((f, i) => {
+      if (!f.sha1) return;
+      const j = bySha.get(f.sha1);
+      if (j !== undefined) exactPairs.push([j, i]);
+      else bySha.set(f.sha1, i);
+    });
+
+    // images without a usable size cannot be labelled: they take no split
+    const usable = sizes.map((s) => s !== undefined);
+    let splits: (SplitName | null)[];
+    let timeBlocks = false, guardGap = 0, dropped = 0;
+    const splitWarnings: string[] = [];
+    if (opts.keepSplits) {
+      splits = prep.images.map((img, i) => (usable[i] ? normalizeSubset(img.subset) ?? 'train' : null));
+      const unknown = prep.images.filter((img) => img.subset && !normalizeSubset(img.subset)).length;
+      if (unknown) splitWarnings.push(`${unknown} images had an export split Spotter does not recognise; they were put in train`);
+    } else {
+      job.progress('Splitting', 0, 1);
+      const res = splitDataset(items, keys, { ratios: opts.ratios, seed: opts.seed, guardGap: opts.guardGap, frames: grouping.frames, nearDuplicatePairs: dupPairs });
+      splits = res.splits.map((s, i) => (usable[i] ? s : null));
+      timeBlocks = res.timeBlocks;
+      guardGap = res.guardGap;
+      dropped = res.dropped;
+      splitWarnings.push(...res.warnings);
+    }
+    for (const w of splitWarnings) notes.push({ severity: 'warning', code: 'split', message: w });
+    const frames = grouping.frames;
+    const audit: LeakAudit = auditSplits(items, keys, splits, {
+      nearDuplicatePairs: dupPairs,
+      exactDuplicatePairs: exactPairs,
+      frames,
+      ...(timeBlocks ? { guardGap } : {}),
+    });
+    const subsets = prep.images.map((img) => normalizeSubset(img.subset) ?? null);
+    const sourceAudit: LeakAudit | undefined =
+      !opts.keepSplits && subsets.some((s) => s !== null) ? auditSplits(items, keys, subsets, { nearDuplicatePairs: dupPairs, exactDuplicatePairs: exactPairs, frames }) : undefined;
+    if (sourceAudit && sourceAudit.group_crossings + sourceAudit.near_duplicate_crossings + sourceAudit.exact_duplicate_crossings > 0) {
+      notes.push({
+        severity: 'info',
+        code: 'source-split-leak',
+        message: `the export's own train/val/test split leaked: ${sourceAudit.group_crossings} groups, ${sourceAudit.near_duplicate_crossings} near-duplicate pairs and ${sourceAudit.exact_duplicate_crossings} identical images cross its splits; Spotter re-split by group`,
+      });
+    }
+
+    // ---- write into a temporary sibling folder, then rename
+    await fs.mkdir(tmpDir, { recursive: true });
+    const usedSplits = [...new Set(splits.filter((s): s is SplitName => !!s))];
+    for (const s of ['train', 'val', 'test'] as const) {
+      if (s === 'test' && !usedSplits.includes('test')) continue;
+      await fs.mkdir(path.join(tmpDir, 'images', s), { recursive: true });
+      await fs.mkdir(path.join(tmpDir, 'labels', s), { recursive: true });
+    }
+    const names = outputNames(prep.images, splits);
+    const cc = emptyConvertCounts();
+    const splitEntries: SplitEntry[] = [];
+    const total = prep.images.length;
+    let written = 0;
+    await mapLimit(prep.images, 8, async (img, i) => {
+      job.throwIfCancelled();
+      const split = splits[i];
+      const size = sizes[i];
+      if (!split || !size) return;
+      const name = names[i]!;
+      const lines: string[] = [];
+      for (const o of img.objects) {
+        const cls = mapping.classOf(o.category);
+        if (cls === undefined) continue;
+        const line = opts.task === 'segment' ? polygonLine(cls, o, size[0], size[1], cc) : boxLine(cls, o.bbox, size[0], size[1], cc);
+        if (line) lines.push(line);
+      }
+      const stem = name.slice(0, name.length - path.posix.extname(name).length);
+      await fs.writeFile(path.join(tmpDir, 'labels', split, `${stem}.txt`), lines.length ? lines.join('\n') + '\n' : '');
+      if (img.path && !facts[i]!.corrupt) await linkOrCopy(img.path, path.join(tmpDir, 'images', split, name));
+      splitEntries[i] = { source: img.name, file: `images/${split}/${name}`, split, group: keys[i]! };
+      written++;
+      job.progress('Writing dataset', written, total);
+    });
+    for (const [k, v] of Object.entries(cc)) if (v) counts[k] = v;
+    if (cc.boxes_clipped) notes.push({ severity: 'warning', code: 'box-outside', message: `${cc.boxes_clipped} objects reached outside their image and were clipped to it` });
+    if (cc.objects_dropped_zero_area) notes.push({ severity: 'warning', code: 'box-zero-area', message: `${cc.objects_dropped_zero_area} objects had no area (after clipping) and were dropped` });
+    if (cc.boxes_as_polygons) notes.push({ severity: 'warning', code: 'boxes-only-objects', message: `${cc.boxes_as_polygons} objects had only a box in a segmentation dataset; their rectangles were used as polygons` });
+
+    const entries = splitEntries.filter(Boolean);
+    const stats = splitStats(items, keys, splits, mapping.names);
+    const mappingFile: MappingFile = mapping.toFile();
+    const dataYaml = (root: string) =>
+      YAML.stringify({
+        path: root,
+        train: 'images/train',
+        val: 'images/val',
+        ...(usedSplits.includes('test') ? { test: 'images/test' } : {}),
+        names: Object.fromEntries(mapping.names.map((n, i) => [i, n])),
+      });
+    const report: DatasetReport = {
+      spotter_version: ctx.version,
+      created_at: new Date().toISOString(),
+      name: path.basename(outDir),
+      task: opts.task,
+      sources: prep.sources.map((s) => ({ path: s.input, format: s.dataset.format, images: s.dataset.images.length })),
+      split_mode: opts.keepSplits ? 'keep' : 'ratio',
+      ratios: opts.ratios,
+      seed: opts.seed,
+      grouping: {
+        strategy: grouping.strategy,
+        description: grouping.description,
+        groups: new Set(keys).size,
+        examples: grouping.examples,
+        sequences: grouping.sequences.size,
+        time_blocks: timeBlocks,
+        guard_gap: guardGap,
+        dropped_guard_frames: dropped,
+        near_duplicate_merges: merges,
+      },
+      splits: stats.splits,
+      leak_audit: audit,
+      ...(sourceAudit ? { source_split_audit: sourceAudit } : {}),
+      licenses: uniqueLicenses(prep),
+      counts,
+      names: mapping.names,
+    };
+    job.progress('Writing dataset', total, total);
+    await fs.writeFile(path.join(tmpDir, 'data.yaml'), dataYaml(tmpDir));
+    await fs.writeFile(path.join(tmpDir, 'split.json'), JSON.stringify(entries, null, 1));
+    await fs.writeFile(path.join(tmpDir, 'mapping.json'), JSON.stringify(mappingFile, null, 2));
+    await fs.writeFile(path.join(tmpDir, 'report.json'), JSON.stringify(report, null, 2));
+    if (report.licenses.length) {
+      await fs.writeFile(
+        path.join(tmpDir, 'LICENSES.txt'),
+        report.licenses.map((l) => `${l.name}${l.url ? ` <${l.url}>` : ''}\n  from ${l.source}`).join('\n') + '\n',
+      );
+    }
+    job.throwIfCancelled();
+    const health = await checkDataset(tmpDir, {
+      imgsz: opts.imgsz,
+      dupThreshold: opts.dupThreshold,
+      signal: job.signal,
+      onProgress: (s, d, t) => job.progress(`Health check: ${s}`, d, t),
+      extraIssues: notesToHealth(notes),
+    });
+    await fs.writeFile(path.join(tmpDir, 'health.json'), JSON.stringify(health, null, 2));
+    // the final data.yaml names the final location
+    await writeFileAtomic(path.join(tmpDir, 'data.yaml'), dataYaml(outDir));
+    job.throwIfCancelled();
+    await fs.rename(tmpDir, outDir);
+    return { dir: outDir, dataYaml: path.join(outDir, 'data.yaml'), report, health, mapping: mappingFile };
+  } catch (err) {
+    await fs.rm(tmpDir, { recursive: true, force: true }).catch(() => {});
+    if (job.signal.aborted) throw new CancelledError();
+    throw err;
+  } finally {
+    await prep.cleanup();
+  }
+}

@@ -1,0 +1,574 @@
+/**
+ * The anti-leak split, its leak audit and per-split statistics.
+ *
+ * Whole groups (from groups.ts) go to train/val/test by ratio, stratified so every class reaches val
+ * (and test) where the data allows. When the data is one or a few long videos, groups cannot be split
+ * by ratio; each sequence is then cut into contiguous time blocks, blocks are dealt to the splits, and
+ * frames near a block boundary where the split changes are dropped (the guard gap), so that no two
+ * frames within the guard distance sit in different splits.
+ *
+ * Written by hand: this is the product's core promise, and no library does grouped, stratified,
+ * sequence-aware splitting. Deterministic for a seed (own PRNG, never Math.random).
+ */
+import { SPLITS, type LeakAudit, type SplitName, type SplitStats } from '../../shared/schemas.js';
+import type { GroupItem } from './groups.js';
+
+/** Split per item; null = a guard frame dropped at a time-block boundary (or a near-duplicate guard). */
+export type SplitAssignment = SplitName | null;
+
+export interface SplitOptions {
+  /** train, val, test shares (normalised; a 0 share means no such split) */
+  ratios: readonly [number, number, number];
+  seed: number;
+  /** frames dropped at each time-block boundary, in frame-number units (default: defaultGuardGap per sequence) */
+  guardGap?: number;
+  /** frame number per item for members of ordered sequences (GroupingResult.frames) */
+  frames?: readonly (number | undefined)[];
+  /**
+   * Near-duplicate pairs `[i, j, distance]`. Groups should already be merged (mergeNearDuplicates);
+   * a pair that still crosses splits afterwards (far-apart blocks of one video that look alike) is
+   * resolved by dropping one image.
+   */
+  nearDuplicatePairs?: ReadonlyArray<readonly [number, number, number?]>;
+}
+
+export interface SplitResult {
+  splits: SplitAssignment[];
+  /** sequences were split into time blocks */
+  timeBlocks: boolean;
+  /** how many sequences were split into time blocks */
+  sequences: number;
+  /** the (largest) guard gap used, in frames; 0 without time blocks */
+  guardGap: number;
+  /** items set to null (guard frames and near-duplicate guards) */
+  dropped: number;
+  /** a sentence saying what was done */
+  summary: string;
+  warnings: string[];
+}
+
+/** Fewer groups than this and ratios cannot be met by whole groups: sequences get time blocks. */
+export const MIN_GROUPS_FOR_RATIO = 10;
+/** Sequences shorter than this are kept whole. */
+const MIN_SEQUENCE_ITEMS = 10;
+const CANDIDATE_ARRANGEMENTS = 32;
+const MISSING_WEIGHT = [4, 2, 1];
+
+/** mulberry32: a small, fast, well-distributed 32-bit PRNG; returns floats in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function hashString(s: string, h = 0x811c9dc5): number {
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+function shuffle<T>(a: T[], rnd: () => number): T[] {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a;
+}
+
+/**
+ * Default guard gap of a sequence, in frame numbers: 2% of its frame span, at least the typical step
+ * between consecutive frames (so two neighbouring sampled frames never straddle splits), at least 1.
+ */
+export function defaultGuardGap(frames: readonly number[]): number {
+  if (frames.length < 2) return 1;
+  const f = [...new Set(frames)].sort((a, b) => a - b);
+  const steps = f.slice(1).map((x, i) => x - f[i]!).sort((a, b) => a - b);
+  const median = steps.length ? steps[Math.floor((steps.length - 1) / 2)]! : 1;
+  return Math.max(1, median, Math.round(0.02 * (f[f.length - 1]! - f[0]! + 1)));
+}
+
+interface Unit {
+  members: number[];
+  images: number;
+  /** class ids present and their instance counts (parallel arrays) */
+  cls: number[];
+  cnt: number[];
+  /** seeded random priority for tie-breaks */
+  rand: number;
+}
+
+/** Running counts per split against targets: what the greedy assignment minimises. */
+class Tally {
+  readonly images = [0, 0, 0];
+  readonly inst: Float64Array[];
+  readonly targetImages: number[];
+  readonly targetInst: Float64Array[];
+  readonly classWeight: number;
+  constructor(
+    readonly ratios: number[],
+    readonly totals: Float64Array,
+    readonly total: number,
+  ) {
+    const C = totals.length;
+    this.inst = SPLITS.map(() => new Float64Array(C));
+    this.targetImages = ratios.map((r) => r * total);
+    this.targetInst = ratios.map((r) => totals.map((t) => r * t));
+    let present = 0;
+    for (const t of totals) if (t > 0) present++;
+    this.classWeight = present ? 1 / present : 0;
+  }
+  add(s: number, u: Unit): void {
+    this.images[s]! += u.images;
+    for (let k = 0; k < u.cls.length; k++) this.inst[s]![u.cls[k]!]! += u.cnt[k]!;
+  }
+  /** change of the squared, normalised deviation from the targets if `u` went to split `s` */
+  delta(s: number, u: Unit): number {
+    const n = u.images, N = this.total || 1;
+    let d = (n * (2 * (this.images[s]! - this.targetImages[s]!) + n)) / (N * N);
+    const inst = this.inst[s]!, tgt = this.targetInst[s]!;
+    for (let k = 0; k < u.cls.length; k++) {
+      const c = u.cls[k]!, m = u.cnt[k]!, t = this.totals[c]!;
+      d += (this.classWeight * (m * (2 * (inst[c]! - tgt[c]!) + m))) / (t * t);
+    }
+    return d;
+  }
+}
+
+function makeUnit(members: number[], items: readonly GroupItem[], rand: number): Unit {
+  const counts = new Map<number, number>();
+  for (const i of members) for (const c of items[i]!.classes) counts.set(c, (counts.get(c) ?? 0) + 1);
+  return { members, images: members.length, cls: [...counts.keys()], cnt: [...counts.values()], rand };
+}
+
+/**
+ * Greedy stratified assignment of whole units.
+ * Phase 1, rarest class first: give each active split (train first) one unit holding the class if
+ * it has none yet — train the largest, val/test the smallest that fits — so minority classes reach
+ * val where the data allows. Phase 2: the rest, largest first (ties in seeded order), each to the
+ * split whose image and per-class counts it brings closest to the targets.
+ */
+function assignUnits(units: Unit[], tally: Tally, active: number[], out: SplitAssignment[]): void {
+  const at = new Int8Array(units.length).fill(-1);
+  const put = (u: number, s: number) => {
+    at[u] = s;
+    tally.add(s, units[u]!);
+    for (const i of units[u]!.members) out[i] = SPLITS[s]!;
+  };
+  if (active.length > 1) {
+    const byClass = new Map<number, number[]>();
+    units.forEach((u, k) => {
+      for (const c of u.cls) {
+        const l = byClass.get(c);
+        if (l) l.push(k);
+        else byClass.set(c, [k]);
+      }
+    });
+    const order = [...byClass.keys()].sort((a, b) => byClass.get(a)!.length - byClass.get(b)!.length || a - b);
+    for (const c of order) {
+      const cand = byClass.get(c)!;
+      for (const s of active) {
+        if (tally.inst[s]![c]! > 0) continue;
+        const cap = Math.max(1.5 * tally.targetImages[s]!, tally.targetImages[s]! + 3) - tally.images[s]!;
+        let best = -1;
+        for (const k of cand) {
+          if (at[k] !== -1) continue;
+          const u = units[k]!, b = units[best];
+          if (s === 0) {
+            if (!b || u.images > b.images || (u.images === b.images && u.rand < b.rand)) best = k;
+          } else if (u.images <= cap && (!b || u.images < b.images || (u.images === b.images && u.rand < b.rand))) best = k;
+        }
+        if (best >= 0) put(best, s);
+      }
+    }
+  }
+  const rest = units
+    .map((_u, k) => k)
+    .filter((k) => at[k] === -1)
+    .sort((a, b) => units[b]!.images - units[a]!.images || units[a]!.rand - units[b]!.rand);
+  for (const k of rest) {
+    let best = active[0]!, bestD = Infinity;
+    for (const s of active) {
+      const d = tally.delta(s, units[k]!);
+      if (d < bestD) {
+        bestD = d;
+        best = s;
+      }
+    }
+    put(k, best);
+  }
+}
+
+/**
+ * Cut one sequence (item indices sorted by frame) into contiguous blocks, deal the blocks to the
+ * splits by ratio in a seeded order (the arrangement that reaches most classes in every split wins
+ * among a few candidates), then drop guard frames where the split changes. Returns items dropped.
+ */
+function blockSequence(
+  seq: number[],
+  frames: readonly (number | undefined)[],
+  items: readonly GroupItem[],
+  ratios: number[],
+  active: number[],
+  g: number,
+  rnd: () => number,
+  out: SplitAssignment[],
+): number {
+  const n = seq.length;
+  const fr = (k: number) => frames[seq[k]!]!;
+  const minRatio = Math.min(...active.map((s) => ratios[s]!));
+  // ~10% blocks, finer when a split's share is under 10%; never blocks of fewer than ~4 frames.
+  let want = Math.min(50, Math.max(10, Math.ceil(1 / minRatio - 1e-9)));
+  want = Math.max(active.length, Math.min(want, Math.floor(n / 4)));
+  const starts = [0];
+  for (let b = 1; b < want; b++) {
+    let c = Math.round((b * n) / want);
+    while (c < n && fr(c) === fr(c - 1)) c++; // never split copies of one frame
+    if (c > starts[starts.length - 1]! && c < n) starts.push(c);
+  }
+  const B = starts.length;
+  const end = (b: number) => (b + 1 < B ? starts[b + 1]! : n);
+
+  // Blocks per split: largest remainder, each active split at least one block when there are enough.
+  const quota = [0, 0, 0];
+  const exact = active.map((s) => B * ratios[s]!);
+  active.forEach((s, k) => (quota[s] = Math.floor(exact[k]!)));
+  let left = B - quota.reduce((a, b) => a + b, 0);
+  for (const k of active.map((_s, k) => k).sort((a, b) => (exact[b]! % 1) - (exact[a]! % 1))) {
+    if (left-- > 0) quota[active[k]!]!++;
+  }
+  for (const s of active) {
+    if (quota[s] === 0 && B >= active.length) {
+      const donor = active.reduce((a, b) => (quota[b]! > quota[a]! ? b : a));
+      quota[donor]!--;
+      quota[s] = 1;
+    }
+  }
+  const labels: number[] = [];
+  for (const s of active) for (let q = 0; q < quota[s]!; q++) labels.push(s);
+
+  // Classes per block, to prefer arrangements where every split sees every class of the video.
+  const blockClasses: Set<number>[] = [];
+  for (let b = 0; b < B; b++) {
+    const set = new Set<number>();
+    for (let k = starts[b]!; k < end(b); k++) for (const c of items[seq[k]!]!.classes) set.add(c);
+    blockClasses.push(set);
+  }
+  const seqClasses = new Set(blockClasses.flatMap((s) => [...s]));
+  let best: number[] = labels, bestScore = Infinity;
+  for (let t = 0; t < CANDIDATE_ARRANGEMENTS; t++) {
+    const cand = shuffle([...labels], rnd);
+    // A class missing from train cannot be learnt, from val cannot be measured; test matters least.
+    let missing = 0;
+    for (const c of seqClasses) {
+      for (const s of active) if (!cand.some((l, b) => l === s && blockClasses[b]!.has(c))) missing += MISSING_WEIGHT[s]!;
+    }
+    // Secondary: blocks of one held-out split next to each other show fewer parts of the video.
+    let clumped = 0;
+    for (let b = 1; b < B; b++) if (cand[b] === cand[b - 1] && cand[b] !== 0) clumped++;
+    const score = missing * 1000 + clumped;
+    if (score < bestScore) {
+      bestScore = score;
+      best = cand;
+    }
+  }
+  for (let b = 0; b < B; b++) for (let k = starts[b]!; k < end(b); k++) out[seq[k]!] = SPLITS[best[b]!]!;
+
+  // Guard gap: drop on the train side of a boundary when there is one (val/test are the scarce ones).
+  for (let b = 0; b + 1 < B; b++) {
+    if (best[b] === best[b + 1]) continue;
+    const cut = starts[b + 1]!;
+    if (best[b] === 0) {
+      const first = fr(cut);
+      for (let k = cut - 1; k >= starts[b]! && fr(k) >= first - g; k--) out[seq[k]!] = null;
+    } else {
+      const last = fr(cut - 1);
+      for (let k = cut; k < end(b + 1) && fr(k) <= last + g; k++) out[seq[k]!] = null;
+    }
+  }
+  // Safety pass (also covers a block consumed whole by two guards): in frame order, drop a frame
+  // within g of a kept frame of another split. Afterwards no cross-split pair is within g.
+  const lastKept = [-Infinity, -Infinity, -Infinity];
+  let dropped = 0;
+  for (let k = 0; k < n; k++) {
+    const i = seq[k]!;
+    const s = out[i];
+    if (s == null) {
+      dropped++;
+      continue;
+    }
+    const si = SPLITS.indexOf(s);
+    if (lastKept.some((f, o) => o !== si && f >= fr(k) - g)) {
+      out[i] = null;
+      dropped++;
+    } else lastKept[si] = fr(k);
+  }
+  return dropped;
+}
+
+/**
+ * Split items into train/val/test by group. Throws an Error for inconsistent input (lengths, ratios).
+ */
+export function splitDataset(items: readonly GroupItem[], keys: readonly string[], opts: SplitOptions): SplitResult {
+  if (keys.length !== items.length) throw new Error(`splitDataset: ${keys.length} group keys for ${items.length} items`);
+  if (opts.frames && opts.frames.length !== items.length) throw new Error(`splitDataset: ${opts.frames.length} frames for ${items.length} items`);
+  const sum = opts.ratios.reduce((a, b) => a + b, 0);
+  if (opts.ratios.some((r) => !Number.isFinite(r) || r < 0) || !(sum > 0)) {
+    throw new Error(`Split ratios ${opts.ratios.join(',')} are invalid: use three non-negative numbers with a positive sum, e.g. 0.8,0.1,0.1`);
+  }
+  if (opts.guardGap !== undefined && !(Number.isInteger(opts.guardGap) && opts.guardGap >= 0)) {
+    throw new Error(`Guard gap ${opts.guardGap} is invalid: use a whole number of frames (0 or more)`);
+  }
+  const ratios = opts.ratios.map((r) => r / sum);
+  const active = [0, 1, 2].filter((s) => ratios[s]! > 0);
+  const N = items.length;
+  const out: SplitAssignment[] = new Array(N).fill(null);
+  const warnings: string[] = [];
+  const ratioText = ratios.map((r) => +r.toFixed(3)).join('/');
+
+  const members = new Map<string, number[]>();
+  keys.forEach((k, i) => {
+    const l = members.get(k);
+    if (l) l.push(i);
+    else members.set(k, [i]);
+  });
+  let C = 0;
+  for (const it of items) for (const c of it.classes) if (c + 1 > C) C = c + 1;
+  const totals = new Float64Array(C);
+  for (const it of items) for (const c of it.classes) totals[c]!++;
+
+  const rnd = mulberry32(opts.seed);
+  const groups = [...members.entries()].map(([key, m]) => ({ key, m, rand: rnd() }));
+  const frames = opts.frames;
+  const isSeq = (m: number[]) => !!frames && m.length >= MIN_SEQUENCE_ITEMS && m.every((i) => frames[i] !== undefined);
+  const seqGroups = groups.filter((g) => isSeq(g.m));
+
+  const groupLevel = () => {
+    const tally = new Tally(ratios, totals, N);
+    const o: SplitAssignment[] = new Array(N).fill(null);
+    assignUnits(groups.map((g) => makeUnit(g.m, items, g.rand)), tally, active, o);
+    return { o, tally };
+  };
+
+  // Time blocks when the sequences are too few or too large for whole groups to meet the ratios.
+  let timeBlocks = false;
+  let why = '';
+  let trial: ReturnType<typeof groupLevel> | undefined;
+  if (seqGroups.length > 0 && active.length > 1) {
+    if (groups.length < MIN_GROUPS_FOR_RATIO) {
+      timeBlocks = true;
+      why = `only ${groups.length} group${groups.length === 1 ? '' : 's'}`;
+    } else {
+      trial = groupLevel();
+      const short = active.find((s) => trial!.tally.images[s]! < 0.5 * trial!.tally.targetImages[s]!);
+      if (short !== undefined) {
+        timeBlocks = true;
+        why = `whole groups would give ${SPLITS[short]} ${pct(trial.tally.images[short]! / N)} of the images (target ${pct(ratios[short]!)})`;
+      }
+    }
+  }
+
+  let summary: string;
+  let guardUsed = 0;
+  let dropped = 0;
+  if (timeBlocks) {
+    const tally = new Tally(ratios, totals, N);
+    for (const g of seqGroups) {
+      const seq = [...g.m].sort((a, b) => frames![a]! - frames![b]! || a - b);
+      const gap = opts.guardGap ?? defaultGuardGap(seq.map((i) => frames![i]!));
+      guardUsed = Math.max(guardUsed, gap);
+      dropped += blockSequence(seq, frames!, items, ratios, active, gap, mulberry32(hashString(g.key, opts.seed >>> 0)), out);
+      // Count what the blocks gave each split, so the remaining whole groups fill toward the targets.
+      for (const s of active) {
+        const kept = g.m.filter((i) => out[i] === SPLITS[s]);
+        if (kept.length) tally.add(s, makeUnit(kept, items, 0));
+      }
+    }
+    const seqKeys = new Set(seqGroups.map((g) => g.key));
+    assignUnits(groups.filter((g) => !seqKeys.has(g.key)).map((g) => makeUnit(g.m, items, g.rand)), tally, active, out);
+    summary =
+      `Time-block split (${why}): ${seqGroups.length} sequence${seqGroups.length === 1 ? '' : 's'} cut into contiguous blocks dealt to the splits by ratio ${ratioText} (seed ${opts.seed}); ` +
+      `${dropped} frame${dropped === 1 ? '' : 's'} within ${guardUsed} frame${guardUsed === 1 ? '' : 's'} of a split change dropped as guard gaps` +
+      (groups.length > seqGroups.length ? `; ${groups.length - seqGroups.length} other groups split whole.` : '.');
+  } else {
+    const { o } = trial ?? groupLevel();
+    o.forEach((s, i) => (out[i] = s));
+    summary = `Split ${groups.length} group${groups.length === 1 ? '' : 's'} by ratio ${ratioText} (seed ${opts.seed}), whole groups only, stratified by class.`;
+    if (groups.length < active.length) {
+      warnings.push(`Only ${groups.length} group${groups.length === 1 ? '' : 's'} for ${active.length} splits: some splits are empty. Check the grouping rule.`);
+    } else if (groups.length < MIN_GROUPS_FOR_RATIO) {
+      warnings.push(`Only ${groups.length} groups: whole groups can meet the ratios only roughly. Check the grouping rule.`);
+    }
+  }
+
+  // Near-duplicates still crossing (far-apart blocks of a video that look alike, or unmerged groups):
+  // drop the image on the side of the larger split.
+  let dupDrops = 0;
+  for (const [i, j] of opts.nearDuplicatePairs ?? []) {
+    const a = out[i], b = out[j];
+    if (a == null || b == null || a === b) continue;
+    const ia = SPLITS.indexOf(a), ib = SPLITS.indexOf(b);
+    out[ratios[ia]! >= ratios[ib]! ? i : j] = null;
+    dupDrops++;
+  }
+  if (dupDrops) summary += ` ${dupDrops} image${dupDrops === 1 ? '' : 's'} dropped because a near-duplicate sits in another split.`;
+  dropped += dupDrops;
+
+  const got = [0, 0, 0];
+  for (const s of out) if (s) got[SPLITS.indexOf(s)]!++;
+  const kept = got[0]! + got[1]! + got[2]!;
+  for (const s of active) {
+    const share = kept ? got[s]! / kept : 0;
+    if (kept && (share < 0.5 * ratios[s]! || share > 2 * ratios[s]! + 0.02)) {
+      warnings.push(`${SPLITS[s]} holds ${pct(share)} of the images (target ${pct(ratios[s]!)}): the groups are too few or too large to meet the ratio.`);
+    }
+  }
+  return { splits: out, timeBlocks, sequences: timeBlocks ? seqGroups.length : 0, guardGap: guardUsed, dropped, summary, warnings };
+}
+
+const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
+
+export interface AuditOptions {
+  nearDuplicatePairs?: ReadonlyArray<readonly [number, number, number?]>;
+  /** pairs of byte-identical images */
+  exactDuplicatePairs?: ReadonlyArray<readonly [number, number, number?]>;
+  /** frame number per item (GroupingResult.frames): sequences are judged by neighbouring frames */
+  frames?: readonly (number | undefined)[];
+  /** neighbour distance in frames; default defaultGuardGap of each sequence (pass the split's guardGap) */
+  guardGap?: number;
+  /** examples kept per kind (default 10) */
+  maxExamples?: number;
+}
+
+const splitOrder = (s: string) => {
+  const k = (SPLITS as readonly string[]).indexOf(s);
+  return k < 0 ? 3 : k;
+};
+const sortSplits = (l: Iterable<string>) => [...new Set(l)].sort((a, b) => splitOrder(a) - splitOrder(b) || a.localeCompare(b));
+
+/**
+ * Leak audit of any assignment (Spotter's split or the export's own subsets; null/undefined = not in a
+ * split). A plain group leaks when its members sit in more than one split. A sequence (all members
+ * with frame numbers) may span splits in time blocks; it leaks when two frames within the guard
+ * distance sit in different splits. Near-duplicate and exact-duplicate pairs leak when they cross.
+ */
+export function auditSplits(
+  items: readonly GroupItem[],
+  keys: readonly string[],
+  splits: readonly (string | null | undefined)[],
+  opts: AuditOptions = {},
+): LeakAudit {
+  const max = opts.maxExamples ?? 10;
+  const examples: LeakAudit['examples'] = [];
+  const perKind = new Map<string, number>();
+  const example = (kind: string, a: number, b: number, sp: string[]) => {
+    const n = perKind.get(kind) ?? 0;
+    if (n >= max) return;
+    perKind.set(kind, n + 1);
+    examples.push({ kind, a: items[a]!.name, b: items[b]!.name, splits: sp });
+  };
+  const members = new Map<string, number[]>();
+  keys.forEach((k, i) => {
+    if (splits[i] == null) return;
+    const l = members.get(k);
+    if (l) l.push(i);
+    else members.set(k, [i]);
+  });
+  const frames = opts.frames;
+  let groupCrossings = 0;
+  for (const m of members.values()) {
+    if (m.length < 2) continue;
+    if (frames && m.every((i) => frames[i] !== undefined)) {
+      const seq = [...m].sort((a, b) => frames[a]! - frames[b]! || a - b);
+      const g = opts.guardGap ?? defaultGuardGap(seq.map((i) => frames[i]!));
+      // Last kept frame per split; a frame within g of another split's last frame is a neighbour crossing.
+      const last = new Map<string, number>();
+      let crossed = false;
+      for (const i of seq) {
+        const s = splits[i]!;
+        for (const [o, j] of last) {
+          if (o !== s && frames[i]! - frames[j]! <= g) {
+            crossed = true;
+            example('sequence-neighbours', j, i, sortSplits([o, s]));
+          }
+        }
+        last.set(s, i);
+      }
+      if (crossed) groupCrossings++;
+    } else {
+      const first = splits[m[0]!]!;
+      const other = m.find((i) => splits[i] !== first);
+      if (other !== undefined) {
+        groupCrossings++;
+        example('group', m[0]!, other, sortSplits(m.map((i) => splits[i]!)));
+      }
+    }
+  }
+  const crossings = (pairs: AuditOptions['nearDuplicatePairs'], kind: string) => {
+    let n = 0;
+    for (const [i, j] of pairs ?? []) {
+      const a = splits[i], b = splits[j];
+      if (a == null || b == null || a === b) continue;
+      n++;
+      example(kind, i, j, sortSplits([a, b]));
+    }
+    return n;
+  };
+  return {
+    group_crossings: groupCrossings,
+    near_duplicate_crossings: crossings(opts.nearDuplicatePairs, 'near-duplicate'),
+    exact_duplicate_crossings: crossings(opts.exactDuplicatePairs, 'exact-duplicate'),
+    examples,
+  };
+}
+
+/**
+ * Groups, images, negatives and instances per class name for each split, plus warnings for classes
+ * with too few val instances to measure (default under 10).
+ */
+export function splitStats(
+  items: readonly GroupItem[],
+  keys: readonly string[],
+  splits: readonly SplitAssignment[],
+  names: readonly string[],
+  opts: { minValInstances?: number } = {},
+): { splits: Record<SplitName, SplitStats>; warnings: string[] } {
+  const min = opts.minValInstances ?? 10;
+  const name = (c: number) => names[c] ?? `class ${c}`;
+  const groupSets = SPLITS.map(() => new Set<string>());
+  const stats = SPLITS.map((): SplitStats => ({ groups: 0, images: 0, negatives: 0, instances: Object.fromEntries(names.map((n) => [n, 0])) }));
+  const totals = new Map<number, number>();
+  items.forEach((it, i) => {
+    const s = splits[i];
+    if (!s) return;
+    const k = SPLITS.indexOf(s);
+    const st = stats[k]!;
+    st.images++;
+    if (it.classes.length === 0) st.negatives++;
+    groupSets[k]!.add(keys[i]!);
+    for (const c of it.classes) {
+      st.instances[name(c)] = (st.instances[name(c)] ?? 0) + 1;
+      totals.set(c, (totals.get(c) ?? 0) + 1);
+    }
+  });
+  stats.forEach((st, k) => (st.groups = groupSets[k]!.size));
+  const warnings: string[] = [];
+  const val = stats[1]!;
+  const images = stats.reduce((a, s) => a + s.images, 0);
+  if (images > 0 && val.images === 0) warnings.push('No validation images: metrics cannot be measured.');
+  else {
+    for (const c of [...totals.keys()].sort((a, b) => a - b)) {
+      const v = val.instances[name(c)] ?? 0;
+      if (v >= min) continue;
+      warnings.push(
+        v === 0
+          ? `Class \`${name(c)}\` has no val instances (${totals.get(c)} in all): it cannot be measured.`
+          : `Class \`${name(c)}\` has only ${v} val instance${v === 1 ? '' : 's'} (under ${min}): its val metrics will be noise.`,
+      );
+    }
+  }
+  return { splits: { train: stats[0]!, val: stats[1]!, test: stats[2]! }, warnings };
+}

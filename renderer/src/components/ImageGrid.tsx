@@ -1,0 +1,211 @@
+/**
+ * The dataset's images as a virtualized grid: only the visible rows (plus a few) are mounted, pages
+ * of images are fetched as rows come into view, and rows are memoized so scrolling only moves them.
+ * Each row subscribes to the one or two pages it shows, so a page arriving re-renders just its rows.
+ */
+import { memo, useCallback, useEffect, useRef, useState } from 'react';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useElementSize } from '@mantine/hooks';
+import { Alert, Badge, Group, SegmentedControl, Skeleton, Stack, Text } from '@mantine/core';
+import type { DatasetImage } from '../../../electron/shared/contract';
+import { useSpotter, useTransport } from '../state/react';
+import {
+  PAGE_SIZE,
+  selectClassNames,
+  selectGridError,
+  selectGridPage,
+  selectGridSplit,
+  selectGridTotal,
+  selectReport,
+  type SplitFilter,
+} from '../state/dataset';
+import { LabelOverlay } from './LabelOverlay';
+import { ClassLegend } from './ClassLegend';
+import { ImageViewer } from './ImageViewer';
+import { formatCount } from '../lib/paths';
+import { SPLIT_MANTINE_COLORS } from '../lib/palette';
+
+const MIN_CELL = 150;
+const GAP = 8;
+const CAPTION = 20;
+const THUMB_SIZE = 256;
+
+export function ImageGrid() {
+  const total = useSpotter(selectGridTotal);
+  const error = useSpotter(selectGridError);
+  const names = useSpotter(selectClassNames);
+  const [viewer, setViewer] = useState<number | null>(null);
+  const onOpen = useCallback((index: number) => setViewer(index), []);
+  return (
+    <Stack gap="xs">
+      <GridToolbar />
+      {names && <ClassLegend names={names} />}
+      {error && (
+        <Alert color="red" variant="light" p="xs">
+          Could not load images: {error}
+        </Alert>
+      )}
+      <GridBody total={total} onOpen={onOpen} />
+      {viewer !== null && total !== null && (
+        <ImageViewer index={viewer} total={total} onChange={setViewer} onClose={() => setViewer(null)} />
+      )}
+    </Stack>
+  );
+}
+
+/** The scrolling part: re-renders on scroll (the virtualizer), but its rows are memoized. */
+function GridBody({ total, onOpen }: { total: number | null; onOpen(i: number): void }) {
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const { ref: sizeRef, width } = useElementSize();
+
+  const cols = Math.max(1, Math.floor((width + GAP) / (MIN_CELL + GAP)));
+  const cell = width > 0 ? Math.floor((width - GAP * (cols - 1)) / cols) : MIN_CELL;
+  const rowHeight = cell + CAPTION + GAP;
+  const rows = total ? Math.ceil(total / cols) : 0;
+
+  const virtualizer = useVirtualizer({
+    count: rows,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => rowHeight,
+    overscan: 3,
+  });
+  useEffect(() => {
+    virtualizer.measure();
+  }, [rowHeight, virtualizer]);
+
+  return (
+    <div
+      ref={scrollRef}
+      data-testid="dataset-grid"
+      data-total={total ?? ''}
+      style={{ height: 'min(72vh, 900px)', overflow: 'auto', contain: 'strict', position: 'relative' }}
+    >
+      <div ref={sizeRef} style={{ height: virtualizer.getTotalSize(), width: '100%', position: 'relative' }}>
+        {width > 0 &&
+          total !== null &&
+          virtualizer.getVirtualItems().map((vr) => (
+            <div
+              key={vr.key}
+              style={{ position: 'absolute', top: 0, left: 0, width: '100%', height: rowHeight, transform: `translateY(${vr.start}px)` }}
+            >
+              <GridRow row={vr.index} cols={cols} cell={cell} total={total} onOpen={onOpen} />
+            </div>
+          ))}
+      </div>
+      {total === 0 && (
+        <Text c="dimmed" size="sm" p="md">
+          No images in this split.
+        </Text>
+      )}
+    </div>
+  );
+}
+
+function GridToolbar() {
+  const split = useSpotter(selectGridSplit);
+  const setSplit = useSpotter((s) => s.setGridSplit);
+  const total = useSpotter(selectGridTotal);
+  const report = useSpotter(selectReport);
+  const count = (s: string) => report?.splits[s as 'train']?.images;
+  const all = report ? Object.values(report.splits).reduce((n, s) => n + (s?.images ?? 0), 0) : undefined;
+  const label = (s: string, n: number | undefined) => (n === undefined ? s : `${s} (${formatCount(n)})`);
+  return (
+    <Group justify="space-between">
+      <SegmentedControl
+        size="xs"
+        value={split}
+        onChange={(v) => setSplit(v as SplitFilter)}
+        data={[
+          { value: 'all', label: label('all', all) },
+          ...(['train', 'val', 'test'] as const).map((s) => ({ value: s, label: label(s, count(s)) })),
+        ]}
+        data-testid="grid-split"
+      />
+      <Text size="xs" c="dimmed">
+        {total === null ? 'loading…' : `${formatCount(total)} images`}
+      </Text>
+    </Group>
+  );
+}
+
+const GridRow = memo(function GridRow(props: { row: number; cols: number; cell: number; total: number; onOpen(i: number): void }) {
+  const { row, cols, cell, total, onOpen } = props;
+  const start = row * cols;
+  const end = Math.min(start + cols, total);
+  const pageA = Math.floor(start / PAGE_SIZE);
+  const pageB = Math.floor((end - 1) / PAGE_SIZE);
+  const a = useSpotter(selectGridPage(pageA));
+  const b = useSpotter(selectGridPage(pageB));
+  const ensurePage = useSpotter((s) => s.ensurePage);
+  useEffect(() => {
+    if (!a) ensurePage(pageA);
+    if (!b) ensurePage(pageB);
+  }, [a, b, pageA, pageB, ensurePage]);
+
+  const cells = [];
+  for (let i = start; i < end; i++) {
+    const page = Math.floor(i / PAGE_SIZE) === pageA ? a : b;
+    const image = page?.[i % PAGE_SIZE];
+    cells.push(
+      image ? (
+        <Thumb key={`${i}:${image.path}`} index={i} image={image} size={cell} onOpen={onOpen} />
+      ) : (
+        <Skeleton key={i} width={cell} height={cell} radius="sm" />
+      ),
+    );
+  }
+  return (
+    <div style={{ display: 'flex', gap: GAP }} data-row={row}>
+      {cells}
+    </div>
+  );
+});
+
+const Thumb = memo(function Thumb(props: { index: number; image: DatasetImage; size: number; onOpen(i: number): void }) {
+  const { image, size, index, onOpen } = props;
+  const transport = useTransport();
+  const [natural, setNatural] = useState<{ w: number; h: number } | null>(null);
+  const [failed, setFailed] = useState(false);
+  return (
+    <div style={{ width: size }} data-testid="thumb">
+      <div
+        className="thumb"
+        style={{ width: size, height: size }}
+        onClick={() => onOpen(index)}
+        role="button"
+        tabIndex={0}
+        onKeyDown={(e) => e.key === 'Enter' && onOpen(index)}
+        title={`${image.file}\ngroup: ${image.group}\n${image.labels.length} objects`}
+      >
+        {failed ? (
+          <Text size="xs" c="red" p={6}>
+            image unreadable
+          </Text>
+        ) : (
+          <img
+            src={transport.thumbUrl(image.path, THUMB_SIZE)}
+            alt={image.file}
+            decoding="async"
+            draggable={false}
+            onLoad={(e) => setNatural({ w: e.currentTarget.naturalWidth, h: e.currentTarget.naturalHeight })}
+            onError={() => setFailed(true)}
+          />
+        )}
+        {natural && image.labels.length > 0 && <LabelOverlay labels={image.labels} width={natural.w} height={natural.h} strokeWidth={1.2} />}
+        {image.labels.length === 0 && (
+          <Badge size="xs" color="gray" variant="filled" style={{ position: 'absolute', top: 4, left: 4, opacity: 0.85 }}>
+            negative
+          </Badge>
+        )}
+      </div>
+      <Group gap={4} wrap="nowrap" h={CAPTION} align="center">
+        <Badge size="xs" variant="dot" color={SPLIT_MANTINE_COLORS[image.split] ?? 'gray'} px={4} style={{ flexShrink: 0 }}>
+          {image.split}
+        </Badge>
+        <Text size="xs" c="dimmed" truncate="end" style={{ minWidth: 0 }}>
+          {image.file.replace(/^images\/[^/]+\//, '')}
+        </Text>
+      </Group>
+    </div>
+  );
+});

@@ -1,0 +1,155 @@
+/**
+ * The dataset being viewed: its detail (report, health, mapping) and the image grid's pages.
+ * Pages are fetched lazily and stored by page index, so a grid row subscribes to the one or two pages
+ * it shows and re-renders only when those arrive; in-flight requests are tracked outside the state.
+ */
+import type { DatasetDetail, DatasetImage, HealthReport, JobFinished } from '../../../electron/shared/contract';
+import type { SplitName } from '../../../electron/shared/schemas';
+import { errorMessage } from '../lib/paths';
+import { finishedEventOf } from './jobs';
+import type { SliceCreator, State } from './store';
+
+export const PAGE_SIZE = 200;
+
+export type SplitFilter = SplitName | 'all';
+
+export interface GridState {
+  /** dir + split: responses for another key are stale and ignored */
+  key: string;
+  split: SplitFilter;
+  total: number | null;
+  pages: Record<number, DatasetImage[]>;
+  error: string | null;
+}
+
+export interface DatasetSlice {
+  datasetDir: string | null;
+  detail: DatasetDetail | null;
+  detailStatus: 'idle' | 'loading' | 'ready' | 'error';
+  detailError: string | null;
+  checkJobId: string | null;
+  grid: GridState;
+  openDataset(dir: string): Promise<void>;
+  /** show a dataset whose detail we already hold (the result of an import) */
+  showDataset(detail: DatasetDetail): void;
+  setGridSplit(split: SplitFilter): void;
+  ensurePage(page: number): void;
+  runCheck(imgsz: number): Promise<void>;
+  datasetJobFinished(f: JobFinished): void;
+}
+
+const gridKey = (dir: string, split: SplitFilter) => `${dir}\u0000${split}`;
+const emptyGrid = (dir: string, split: SplitFilter): GridState => ({
+  key: gridKey(dir, split),
+  split,
+  total: null,
+  pages: {},
+  error: null,
+});
+
+export const createDatasetSlice: SliceCreator<DatasetSlice> = (set, get, transport) => {
+  // page requests in flight, per grid key (not state: nothing renders from it)
+  const inFlight = new Set<string>();
+
+  return {
+    datasetDir: null,
+    detail: null,
+    detailStatus: 'idle',
+    detailError: null,
+    checkJobId: null,
+    grid: emptyGrid('', 'all'),
+
+    async openDataset(dir) {
+      set({ datasetDir: dir, detail: null, detailStatus: 'loading', detailError: null, checkJobId: null, grid: emptyGrid(dir, 'all') });
+      get().ensurePage(0);
+      try {
+        const detail = await transport.call('datasets.get', { dir });
+        if (get().datasetDir === dir) set({ detail, detailStatus: 'ready' });
+      } catch (e) {
+        if (get().datasetDir === dir) set({ detailStatus: 'error', detailError: errorMessage(e) });
+      }
+    },
+
+    showDataset(detail) {
+      set({
+        datasetDir: detail.dir,
+        detail,
+        detailStatus: 'ready',
+        detailError: null,
+        checkJobId: null,
+        grid: emptyGrid(detail.dir, 'all'),
+      });
+      get().ensurePage(0);
+    },
+
+    setGridSplit(split) {
+      const dir = get().datasetDir;
+      if (!dir || get().grid.split === split) return;
+      set({ grid: emptyGrid(dir, split) });
+      get().ensurePage(0);
+    },
+
+    ensurePage(page) {
+      const dir = get().datasetDir;
+      const grid = get().grid;
+      if (!dir || grid.pages[page]) return;
+      if (grid.total !== null && page * PAGE_SIZE >= grid.total) return;
+      const reqKey = `${grid.key}\u0000${page}`;
+      if (inFlight.has(reqKey)) return;
+      inFlight.add(reqKey);
+      const split = grid.split === 'all' ? undefined : grid.split;
+      transport
+        .call('datasets.images', { dir, split, offset: page * PAGE_SIZE, limit: PAGE_SIZE })
+        .then((res) => {
+          const g = get().grid;
+          if (g.key !== grid.key) return;
+          set({ grid: { ...g, total: res.total, pages: { ...g.pages, [page]: res.items } } });
+        })
+        .catch((e: unknown) => {
+          const g = get().grid;
+          if (g.key === grid.key) set({ grid: { ...g, error: errorMessage(e) } });
+        })
+        .finally(() => inFlight.delete(reqKey));
+    },
+
+    async runCheck(imgsz) {
+      const dir = get().datasetDir;
+      if (!dir) return;
+      try {
+        const { jobId } = await transport.call('datasets.check', { dir, imgsz });
+        get().jobStarted(jobId, 'check');
+        set({ checkJobId: jobId });
+        const early = finishedEventOf(get().jobs[jobId]);
+        if (early) get().datasetJobFinished(early);
+      } catch (e) {
+        set({ detailError: errorMessage(e) });
+      }
+    },
+
+    datasetJobFinished(f) {
+      const { checkJobId, detail } = get();
+      if (f.jobId !== checkJobId || f.status !== 'done' || !detail) return;
+      set({ detail: { ...detail, health: f.result as HealthReport } });
+    },
+  };
+};
+
+export const selectDatasetDir = (s: State) => s.datasetDir;
+export const selectDetail = (s: State) => s.detail;
+export const selectReport = (s: State) => s.detail?.report;
+export const selectHealth = (s: State) => s.detail?.health;
+export const selectMapping = (s: State) => s.detail?.mapping;
+export const selectDetailStatus = (s: State) => s.detailStatus;
+export const selectDetailError = (s: State) => s.detailError;
+export const selectGridTotal = (s: State) => s.grid.total;
+export const selectGridSplit = (s: State) => s.grid.split;
+export const selectGridError = (s: State) => s.grid.error;
+export const selectGridPage = (page: number) => (s: State) => s.grid.pages[page];
+export const selectCheckJob = (s: State) => (s.checkJobId ? s.jobs[s.checkJobId] : undefined);
+/** class names by id, for labels and legends */
+export const selectClassNames = (s: State) => s.detail?.report.names;
+
+/** The image at a global index of the current grid, when its page is loaded. */
+export function imageAt(s: State, index: number): DatasetImage | undefined {
+  return s.grid.pages[Math.floor(index / PAGE_SIZE)]?.[index % PAGE_SIZE];
+}

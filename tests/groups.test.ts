@@ -1,0 +1,217 @@
+import { describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import { shared } from './helpers/shared.js';
+import { computeGroups, mergeNearDuplicates, parseName, type GroupItem } from '../electron/core/datasets/groups.js';
+import { imageHash, nearDuplicatePairs } from '../electron/core/datasets/phash.js';
+
+/** Names and dense class ids straight from a COCO JSON (not the product's reader: this tests grouping only). */
+function cocoItems(file: string, subset?: string): GroupItem[] {
+  const j = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+    images: { id: number; file_name: string }[];
+    annotations: { image_id: number; category_id: number }[];
+  };
+  const used = [...new Set(j.annotations.map((a) => a.category_id))].sort((a, b) => a - b);
+  const byImage = new Map<number, number[]>();
+  for (const a of j.annotations) byImage.set(a.image_id, [...(byImage.get(a.image_id) ?? []), used.indexOf(a.category_id)]);
+  return j.images.map((im) => ({ name: im.file_name, subset, classes: byImage.get(im.id) ?? [] }));
+}
+
+const RBC = shared('real/rbc-roboflow-coco');
+const DRONE = shared('real/drone-person-video-frames-roboflow');
+const URBAN = shared('peer-fixtures/cvat-exports/urban-traffic-video-task-coco/annotations/instances_default.json');
+const folders = (root: string) => ['train', 'valid', 'test'].flatMap((s) => cocoItems(path.join(root, s, '_annotations.coco.json'), s));
+const sizes = (keys: string[]) => {
+  const m = new Map<string, number>();
+  for (const k of keys) m.set(k, (m.get(k) ?? 0) + 1);
+  return m;
+};
+const names = (list: string[]): GroupItem[] => list.map((name) => ({ name, classes: [] }));
+
+describe('auto grouping on real exports', () => {
+  it('groups the 210 Roboflow-augmented blood-cell train images into 70 triplets by source stem', () => {
+    const items = cocoItems(path.join(RBC, 'train/_annotations.coco.json'));
+    expect(items).toHaveLength(210);
+    const g = computeGroups(items, 'auto');
+    expect(g.strategy).toBe('roboflow-augment');
+    expect(g.groups).toBe(70);
+    expect([...sizes(g.keys).values()].every((n) => n === 3)).toBe(true);
+    items.forEach((it, i) => expect(it.name.startsWith(`${g.keys[i]}_png.rf.`)).toBe(true));
+    expect(g.description).toMatch(/Roboflow augmentation suffix .*one group per source image: 70 groups from 210 images/);
+    expect(g.examples.length).toBeGreaterThan(0);
+    expect(g.examples.length).toBeLessThanOrEqual(6);
+    for (const ex of g.examples) {
+      expect(ex.size).toBe(3);
+      expect(ex.members.length).toBeLessThanOrEqual(4);
+      expect(ex.members.every((m) => m.startsWith(`${ex.group}_png.rf.`))).toBe(true);
+    }
+    expect(g.sequences.size).toBe(0);
+  });
+
+  it('keeps the same sources together across the three export folders (100 sources, no sequences)', () => {
+    const items = folders(RBC);
+    const g = computeGroups(items, 'auto');
+    expect(items).toHaveLength(240);
+    expect(g.groups).toBe(100);
+    expect(g.keys[items.findIndex((it) => it.name.startsWith('image-117_png.rf.'))]).toBe('image-117');
+    expect(g.frames.every((f) => f === undefined)).toBe(true);
+  });
+
+  it('recognises the drone frames as ONE ordered sequence, frame order from the `-0185` index', () => {
+    const items = folders(DRONE);
+    expect(items).toHaveLength(121);
+    const g = computeGroups(items, 'auto');
+    expect(g.strategy).toBe('video-frame');
+    expect(g.groups).toBe(1);
+    expect(new Set(g.keys)).toEqual(new Set(['DJI_0839_5meter_305_MP4']));
+    const i185 = items.findIndex((it) => it.name.startsWith('DJI_0839_5meter_305_MP4-0185_jpg.rf.'));
+    expect(g.frames[i185]).toBe(185);
+    const seq = g.sequences.get('DJI_0839_5meter_305_MP4')!;
+    expect(seq).toHaveLength(121);
+    expect(seq[0]!.frame).toBe(0);
+    expect(seq[120]!.frame).toBe(185);
+    expect(seq.every((f, k) => k === 0 || f.frame > seq[k - 1]!.frame)).toBe(true);
+    expect(seq.every((f) => g.frames[f.item] === f.frame)).toBe(true);
+    expect(g.description).toContain('`<video>_MP4-<frame>`');
+    expect(g.description).toContain('Roboflow suffix');
+    expect(g.description).toContain('1 sequence from 121 images');
+  });
+
+  it('recognises the CVAT urban-traffic video task (frame_000000.png …) as one 463-frame sequence', () => {
+    const items = cocoItems(URBAN);
+    const g = computeGroups(items, 'auto');
+    expect(g.strategy).toBe('video-frame');
+    expect(g.groups).toBe(1);
+    const seq = [...g.sequences.values()][0]!;
+    expect(seq.map((f) => f.frame)).toEqual(Array.from({ length: 463 }, (_x, i) => i));
+    expect(g.description).toContain('`frame_<number>`');
+  });
+});
+
+describe('auto grouping rules', () => {
+  it('reads frame numbers from the usual frame-name patterns', () => {
+    const cases: [string[], string[], number[]][] = [
+      [['cam1/frame_000001.jpg', 'cam1/frame_000002.jpg', 'cam2/frame_000001.jpg', 'cam2/frame_000007.jpg'], ['cam1/frame', 'cam1/frame', 'cam2/frame', 'cam2/frame'], [1, 2, 1, 7]],
+      [['clipA_MP4-0185.jpg', 'clipA_MP4-0186.jpg', 'clipB.mov_000003.png', 'clipB.mov_000004.png'], ['clipA_MP4', 'clipA_MP4', 'clipB.mov', 'clipB.mov'], [185, 186, 3, 4]],
+      [['video1_00042.jpg', 'video1_00043.jpg', 'video2_00001.jpg', 'video2_00002.jpg'], ['video1', 'video1', 'video2', 'video2'], [42, 43, 1, 2]],
+      [['MOT17-02/img1/000001.jpg', 'MOT17-02/img1/000002.jpg', 'MOT17-04/img1/000001.jpg', 'MOT17-04/img1/000003.jpg'], ['MOT17-02/img1', 'MOT17-02/img1', 'MOT17-04/img1', 'MOT17-04/img1'], [1, 2, 1, 3]],
+    ];
+    for (const [list, keys, frames] of cases) {
+      const g = computeGroups(names(list), 'auto');
+      expect(g.strategy, list[0]).toBe('video-frame');
+      expect(g.keys).toEqual(keys);
+      expect(g.frames).toEqual(frames);
+      expect(g.sequences.size).toBe(2);
+    }
+  });
+
+  it('prefers the video over Roboflow singletons, and says why Roboflow was not used', () => {
+    const g = computeGroups(names(['video1_00042_jpg.rf.aa11.jpg', 'video1_00043_jpg.rf.bb22.jpg', 'video1_00044_jpg.rf.cc33.jpg']), 'auto');
+    expect(g.strategy).toBe('video-frame');
+    expect(g.keys).toEqual(['video1', 'video1', 'video1']);
+    expect(g.description).toMatch(/Not used: Roboflow augmentation suffix .*only single images/);
+  });
+
+  it('groups by numeric prefix, CVAT task and folder, in that order', () => {
+    expect(computeGroups(names(['0012_a.jpg', '0012_b.jpg', '0013_a.jpg']), 'auto')).toMatchObject({
+      strategy: 'numeric-prefix',
+      keys: ['0012', '0012', '0013'],
+    });
+    const tasks: GroupItem[] = ['a.jpg', 'b.jpg', 'c.jpg'].map((name, i) => ({ name, groupHint: i < 2 ? 'task 1' : 'task 2', classes: [] }));
+    expect(computeGroups(tasks, 'auto')).toMatchObject({ strategy: 'cvat-task', keys: ['task 1', 'task 1', 'task 2'] });
+    expect(computeGroups(names(['siteA/x.jpg', 'siteA/y.jpg', 'siteB/z.jpg']), 'auto')).toMatchObject({
+      strategy: 'folder',
+      keys: ['siteA', 'siteA', 'siteB'],
+    });
+  });
+
+  it('takes declared sequences first and combines rules when each claims part of the data', () => {
+    const items: GroupItem[] = [
+      { name: 'task/0.jpg', sequence: { id: 'video 7', frame: 0 }, classes: [] },
+      { name: 'task/1.jpg', sequence: { id: 'video 7', frame: 1 }, classes: [] },
+      { name: 'cell-1_png.rf.a1.jpg', classes: [] },
+      { name: 'cell-1_png.rf.b2.jpg', classes: [] },
+      { name: 'lonely.jpg', classes: [] },
+    ];
+    const g = computeGroups(items, 'auto');
+    expect(g.strategy).toBe('sequence+roboflow-augment');
+    expect(g.keys).toEqual(['video 7', 'video 7', 'cell-1', 'cell-1', 'lonely.jpg']);
+    expect(g.frames).toEqual([0, 1, undefined, undefined, undefined]);
+    expect(g.description).toContain('1 image matched no rule and is its own group');
+    expect(g.examples.map((e) => e.group).slice(0, 2)).toEqual(['video 7', 'cell-1']);
+  });
+
+  it('does not mistake camera photo numbers, sparse COCO ids or split folders for groups', () => {
+    const camera = computeGroups(names(Array.from({ length: 30 }, (_x, i) => `IMG_${String(1000 + i)}.JPG`)), 'auto');
+    expect(camera.strategy).toBe('none');
+    expect(camera.groups).toBe(30);
+    expect(camera.description).toContain('each image is its own group');
+    const coco = computeGroups(names(['coco/000000000036.jpg', 'coco/000000000042.jpg', 'coco/000000581929.jpg']), 'auto');
+    expect(coco.strategy).not.toBe('video-frame');
+    const splitFolders = computeGroups(names(['images/train/a.jpg', 'images/train/b.jpg', 'images/val/c.jpg']), 'auto');
+    expect(splitFolders.strategy).toBe('none');
+    expect(parseName('images/train/site 3/x_jpg.rf.0f.jpg')).toEqual({ dir: 'site 3', base: 'x_jpg.rf.0f', stem: 'x', roboflow: true });
+  });
+});
+
+describe('regex and none modes', () => {
+  it('groups by the named `group` and orders by `frame`, counting names that do not match', () => {
+    const items = folders(DRONE);
+    items.push({ name: 'extra/other.jpg', classes: [] });
+    const g = computeGroups(items, '^(?<group>.+_MP4)-(?<frame>\\d+)_');
+    expect(g.strategy).toBe('regex');
+    expect(g.groups).toBe(2);
+    expect(g.sequences.get('DJI_0839_5meter_305_MP4')).toHaveLength(121);
+    expect(g.keys[121]).toBe('extra/other.jpg');
+    expect(g.frames[121]).toBeUndefined();
+    expect(g.description).toContain('1 image did not match');
+  });
+
+  it('regex without frame group gives plain groups', () => {
+    const g = computeGroups(folders(RBC), '^(?<group>image-\\d+)_');
+    expect(g.groups).toBe(100);
+    expect(g.sequences.size).toBe(0);
+  });
+
+  it('rejects an invalid regex or one without (?<group>...) with a clear message', () => {
+    expect(() => computeGroups(names(['a.jpg']), '^(?<group>[a-z')).toThrow(/not a valid regular expression/);
+    expect(() => computeGroups(names(['a.jpg']), '^([a-z]+)_')).toThrow(/no named group.*\(\?<group>/);
+  });
+
+  it('none: every image alone, and the description warns about leaks', () => {
+    const g = computeGroups(folders(RBC), 'none');
+    expect(g.strategy).toBe('none');
+    expect(g.groups).toBe(240);
+    expect(g.description).toMatch(/leak/);
+  });
+});
+
+describe('mergeNearDuplicates', () => {
+  it('unions groups through chains of pairs and counts real merges', () => {
+    const r = mergeNearDuplicates(['a', 'b', 'c', 'd', 'b'], [
+      [1, 2, 3],
+      [0, 4, 1],
+      [1, 4, 0], // same group already: not a merge
+    ]);
+    expect(r.keys).toEqual(['a', 'a', 'a', 'd', 'a']);
+    expect(r.merges).toBe(2);
+    expect(() => mergeNearDuplicates(['a'], [[0, 3, 1]])).toThrow(/out of range/);
+  });
+
+  it('merges near-identical augmented blood-cell copies found by the real perceptual hash', async () => {
+    const dir = path.join(RBC, 'train');
+    const items = cocoItems(path.join(dir, '_annotations.coco.json'));
+    const hashes = await Promise.all(items.map((it) => imageHash(path.join(dir, it.name))));
+    const pairs = nearDuplicatePairs(hashes, 8);
+    expect(pairs.length).toBeGreaterThan(0);
+    const none = computeGroups(items, 'none');
+    const merged = mergeNearDuplicates(none.keys, pairs);
+    expect(merged.merges).toBeGreaterThan(0);
+    expect(new Set(merged.keys).size).toBe(210 - merged.merges);
+    for (const [i, j] of pairs) expect(merged.keys[i]).toBe(merged.keys[j]);
+    // With the source grouping, the pairs within one triplet change nothing.
+    const auto = computeGroups(items, 'auto');
+    const within = pairs.filter(([i, j]) => auto.keys[i] === auto.keys[j]);
+    expect(mergeNearDuplicates(auto.keys, within).merges).toBe(0);
+  });
+});

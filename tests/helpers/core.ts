@@ -1,0 +1,35 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { silentLogger, type CoreContext } from '../../electron/core/context.js';
+import { REPO_ROOT } from './shared.js';
+
+/** A fresh temporary folder; removed by the returned cleanup. */
+export async function tempDir(prefix = 'spotter-test-'): Promise<string> {
+  return fs.mkdtemp(path.join(os.tmpdir(), prefix));
+}
+
+/** A real core context in temporary folders (no mocks: real spawn, real files). */
+export async function testContext(): Promise<CoreContext> {
+  const dataDir = await tempDir('spotter-data-');
+  return {
+    paths: { dataDir, resourcesDir: path.join(REPO_ROOT, 'resources'), tempDir: path.join(dataDir, 'tmp') },
+    logger: silentLogger,
+    spawn: (file, args, options) => execa(file, args, options),
+    version: '0.0.0-test',
+  };
+}
+
+export async function listTree(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string) => {
+    for (const e of await fs.readdir(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else out.push(path.relative(dir, p));
+    }
+  };
+  await walk(dir);
+  return out.sort();
+}

@@ -1,0 +1,201 @@
+/**
+ * The whole import on real exports: the golden pair (Spotter's COCO→YOLO equals CVAT's own YOLO
+ * export), the sample blood-cell set (augmented triplets grouped), the leaking drone video (time
+ * blocks, and the audit of its own split), and bad inputs that must leave nothing behind.
+ */
+import { describe, expect, it, beforeAll } from 'vitest';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import YAML from 'yaml';
+import { execFileSync } from 'node:child_process';
+import { runImport, inspectImport } from '../electron/core/datasets/importer.js';
+import { extractZip } from '../electron/core/datasets/zip.js';
+import { standaloneJob } from '../electron/core/jobs/jobs.js';
+import { ImportOptions, SplitEntry } from '../electron/shared/schemas.js';
+import type { CoreContext } from '../electron/core/context.js';
+import { shared, REPO_ROOT } from './helpers/shared.js';
+import { listTree, tempDir, testContext } from './helpers/core.js';
+
+let ctx: CoreContext;
+beforeAll(async () => {
+  ctx = await testContext();
+});
+
+const opts = (o: Partial<ImportOptions> & { sources: string[] }) => ImportOptions.parse(o);
+
+async function siblingsOf(out: string): Promise<string[]> {
+  return (await fs.readdir(path.dirname(out)).catch(() => [])).filter((n) => n.includes(path.basename(out)));
+}
+
+describe('golden pair: CVAT COCO 1.0 → YOLO equals CVAT YOLO 1.1', () => {
+  it('writes the same labels as CVAT to 1e-6, class order included', async () => {
+    const work = await tempDir();
+    const out = path.join(work, 'duck');
+    const res = await runImport(
+      opts({ sources: [path.join(REPO_ROOT, 'tests/fixtures/duckietown/Duckietown_COCO.zip')], out, ratios: [1, 0, 0], dupThreshold: -1 }),
+      standaloneJob(),
+      ctx,
+      { datasetsDir: work },
+    );
+    const yoloDir = path.join(work, 'cvat-yolo');
+    await extractZip(path.join(REPO_ROOT, 'tests/fixtures/duckietown/Duckietown_YOLO.zip'), yoloDir);
+    const cvatNames = (await fs.readFile(path.join(yoloDir, 'obj.names'), 'utf8')).trim().split('\n');
+    // the used classes keep CVAT's order and ids; the unused "Cone" is dropped visibly
+    expect(res.report.names).toEqual(cvatNames.slice(0, res.report.names.length));
+    expect(res.mapping.dropped).toEqual([{ name: 'Cone', reason: 'unused', instances: 0 }]);
+    const expected = (await fs.readFile(path.join(yoloDir, 'obj_train_data/img_1569225723.195207118.txt'), 'utf8')).trim().split('\n');
+    const ours = (await fs.readFile(path.join(out, 'labels/train/img_1569225723.195207118.txt'), 'utf8')).trim().split('\n');
+    expect(ours).toHaveLength(expected.length);
+    for (let i = 0; i < expected.length; i++) {
+      const a = expected[i]!.split(' ').map(Number);
+      const b = ours[i]!.split(' ').map(Number);
+      expect(b[0]).toBe(a[0]);
+      for (let k = 1; k < 5; k++) expect(Math.abs(b[k]! - a[k]!)).toBeLessThanOrEqual(1e-6);
+    }
+    // annotations without images still convert, and say so
+    expect(res.health.issues.map((i) => i.code)).toContain('annotations-without-images');
+    const yaml = YAML.parse(await fs.readFile(path.join(out, 'data.yaml'), 'utf8'));
+    expect(path.isAbsolute(yaml.path)).toBe(true);
+    expect(yaml.path).toBe(out);
+  });
+});
+
+describe('the bundled sample (Roboflow blood cells)', () => {
+  it('maps by name, drops the placeholder, groups augmented triplets, leaks nothing', async () => {
+    const work = await tempDir();
+    const out = path.join(work, 'rbc');
+    const res = await runImport(opts({ sources: [path.join(REPO_ROOT, 'resources/sample/rbc-roboflow-coco.zip')], out, seed: 1 }), standaloneJob(), ctx, {
+      datasetsDir: work,
+    });
+    expect(res.report.names).toEqual(['rbc', 'wbc']);
+    expect(res.mapping.dropped.map((d) => d.name)).toEqual(['RBC-WBC']);
+    expect(res.report.grouping.strategy).toMatch(/roboflow/);
+    const entries = SplitEntry.array().parse(JSON.parse(await fs.readFile(path.join(out, 'split.json'), 'utf8')));
+    expect(entries).toHaveLength(240);
+    // 70 train sources × 3 augmented copies: every triplet in one split
+    const byGroup = new Map<string, Set<string>>();
+    for (const e of entries) byGroup.set(e.group, (byGroup.get(e.group) ?? new Set()).add(e.split));
+    for (const [g, s] of byGroup) expect(s.size, `group ${g}`).toBe(1);
+    const trainSources = entries.filter((e) => e.source.includes('.rf.') && /^train\//.test(e.source) === false);
+    expect(trainSources.length).toBeGreaterThan(0);
+    expect(res.report.leak_audit.group_crossings).toBe(0);
+    expect(res.report.leak_audit.near_duplicate_crossings).toBe(0);
+    expect(res.report.leak_audit.exact_duplicate_crossings).toBe(0);
+    expect(res.report.licenses.map((l) => l.name)).toContain('Public Domain');
+    // every image and label on disk, labels non-empty where objects exist
+    const tree = await listTree(out);
+    expect(tree.filter((f) => f.startsWith('images/')).length).toBe(240);
+    expect(tree.filter((f) => f.startsWith('labels/')).length).toBe(240);
+    const instances = Object.values(res.report.splits).reduce((n, s) => n + Object.values(s.instances).reduce((a, b) => a + b, 0), 0);
+    expect(instances).toBe(5638);
+    // nothing temporary left beside the dataset
+    expect(await siblingsOf(out)).toEqual(['rbc']);
+  });
+
+  it('inspect reports formats, classes with the placeholder pre-dropped, groups and licence', async () => {
+    const r = await inspectImport(opts({ sources: [path.join(REPO_ROOT, 'resources/sample/rbc-roboflow-coco.zip')] }), standaloneJob(), ctx);
+    expect(r.sources.every((s) => s.format === 'coco')).toBe(true);
+    expect(r.images).toBe(240);
+    expect(r.classes.find((c) => c.source === 'RBC-WBC')).toMatchObject({ instances: 0, target: null });
+    expect(r.classes.find((c) => c.source === 'rbc')).toMatchObject({ target: 'rbc' });
+    expect(r.subsets.sort()).toEqual(['test', 'train', 'valid']);
+    expect(r.licenses.map((l) => l.name)).toContain('Public Domain');
+    expect(r.grouping.groups).toBeLessThan(240);
+  });
+});
+
+describe('the leaking drone video (Roboflow export of one video)', () => {
+  it('is one sequence split in time blocks with guard gaps; its own split is reported as leaking', async () => {
+    const work = await tempDir();
+    const out = path.join(work, 'drone');
+    const src = shared('real/drone-person-video-frames-roboflow');
+    const res = await runImport(opts({ sources: [src], out }), standaloneJob(), ctx, { datasetsDir: work });
+    expect(res.report.grouping.sequences).toBe(1);
+    expect(res.report.grouping.time_blocks).toBe(true);
+    expect(res.report.grouping.guard_gap).toBeGreaterThan(0);
+    expect(res.report.grouping.dropped_guard_frames).toBeGreaterThan(0);
+    expect(res.report.leak_audit.group_crossings + res.report.leak_audit.near_duplicate_crossings).toBe(0);
+    expect(res.report.source_split_audit!.group_crossings).toBeGreaterThan(0);
+    expect(res.report.licenses.map((l) => l.name)).toContain('CC BY 4.0');
+    expect(res.report.splits.val!.images).toBeGreaterThan(0);
+    expect(res.report.splits.train!.images).toBeGreaterThan(res.report.splits.val!.images);
+  });
+
+  it('with --keep-splits, the export split is kept and the health check names the leak', async () => {
+    const work = await tempDir();
+    const out = path.join(work, 'drone-kept');
+    const res = await runImport(opts({ sources: [shared('real/drone-person-video-frames-roboflow')], out, keepSplits: true }), standaloneJob(), ctx, {
+      datasetsDir: work,
+    });
+    expect(res.report.leak_audit.group_crossings).toBeGreaterThan(0);
+    expect(res.health.ok).toBe(false);
+    expect(res.health.issues.map((i) => i.code)).toContain('group-leak');
+  });
+});
+
+describe('bad inputs leave nothing behind', () => {
+  async function expectFailure(sources: string[], pattern: RegExp) {
+    const work = await tempDir();
+    const out = path.join(work, 'out');
+    await expect(runImport(opts({ sources, out }), standaloneJob(), ctx, { datasetsDir: work })).rejects.toThrow(pattern);
+    expect(await siblingsOf(out)).toEqual([]);
+    // no extraction folders left in the temp dir either
+    expect((await fs.readdir(ctx.paths.tempDir).catch(() => [])).filter((n) => n.startsWith('extract-'))).toEqual([]);
+  }
+
+  it('truncated COCO JSON names the file', async () => {
+    const dir = await tempDir();
+    const text = await fs.readFile(shared('real/rbc-roboflow-coco/valid/_annotations.coco.json'), 'utf8');
+    const f = path.join(dir, 'instances_default.json');
+    await fs.writeFile(f, text.slice(0, Math.floor(text.length / 2)));
+    await expectFailure([f], /instances_default\.json/);
+  });
+
+  it('a zip with ../ entries is refused before anything is extracted', async () => {
+    const dir = await tempDir();
+    const zip = path.join(dir, 'evil.zip');
+    execFileSync('python3', ['-c', `import zipfile\nz=zipfile.ZipFile(${JSON.stringify(zip)},'w')\nz.writestr('annotations/instances_default.json','{}')\nz.writestr('../../escaped.txt','x')\nz.close()`]);
+    await expectFailure([zip], /evil\.zip.*\.\.\/\.\.\/escaped\.txt|unsafe entry/);
+    await expect(fs.access(path.join(dir, '..', 'escaped.txt'))).rejects.toThrow();
+  });
+
+  it('duplicate image ids are refused naming the id', async () => {
+    const dir = await tempDir();
+    const f = path.join(dir, 'dup.json');
+    await fs.writeFile(
+      f,
+      JSON.stringify({
+        images: [
+          { id: 1, file_name: 'a.jpg', width: 10, height: 10 },
+          { id: 1, file_name: 'b.jpg', width: 10, height: 10 },
+        ],
+        annotations: [],
+        categories: [{ id: 1, name: 'x' }],
+      }),
+    );
+    await expectFailure([f], /dup\.json.*1/);
+  });
+
+  it('cancelling mid-import leaves nothing', async () => {
+    const work = await tempDir();
+    const out = path.join(work, 'cancelled');
+    const controller = new AbortController();
+    const job = standaloneJob((stage) => {
+      if (stage.startsWith('Writing')) controller.abort();
+    }, controller.signal);
+    await expect(runImport(opts({ sources: [path.join(REPO_ROOT, 'resources/sample/rbc-roboflow-coco.zip')], out }), job, ctx, { datasetsDir: work })).rejects.toThrow(/cancel/i);
+    expect(await siblingsOf(out)).toEqual([]);
+  });
+
+  it('paths with spaces and Cyrillic work', async () => {
+    const work = await tempDir();
+    const src = path.join(work, 'папка с данными', 'клетки крови');
+    await fs.cp(shared('real/rbc-roboflow-coco/valid'), src, { recursive: true });
+    const out = path.join(work, 'выход с пробелами');
+    const res = await runImport(opts({ sources: [src], out, ratios: [0.8, 0.2, 0] }), standaloneJob(), ctx, { datasetsDir: work });
+    expect(res.dir).toBe(out);
+    expect(Object.values(res.report.splits).reduce((n, s) => n + s.images, 0)).toBe(
+      JSON.parse(await fs.readFile(path.join(src, '_annotations.coco.json'), 'utf8')).images.length,
+    );
+  });
+});
