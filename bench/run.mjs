@@ -48,7 +48,8 @@ function generateCoco(file) {
   const rand = () => ((rnd = (rnd * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
   let chunk = [];
   for (let i = 1; i <= N; i++) {
-    chunk.push(JSON.stringify({ id: i, file_name: `video${Math.floor(i / 500)}_${String(i % 500).padStart(5, '0')}.jpg`, width: 640, height: 480 }));
+    // independent photos (hash-like names, as cameras and labelling tools export them): every image is its own group
+    chunk.push(JSON.stringify({ id: i, file_name: `${((i * 2654435761) >>> 0).toString(16).padStart(8, '0')}${i.toString(36)}.jpg`, width: 640, height: 480 }));
     if (chunk.length === 5000 || i === N) {
       w((i > chunk.length ? ',' : '') + chunk.join(','));
       chunk = [];

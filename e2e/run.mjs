@@ -137,6 +137,8 @@ async function main() {
     const timeout = mod.timeout ?? DEFAULT_TIMEOUT;
     const started = Date.now();
     const consoleLines = [];
+    // uncaught exceptions and CSP refusals fail a test even when its own checks passed
+    const pageFaults = [];
     let server;
     let context;
     let page;
@@ -146,8 +148,14 @@ async function main() {
       context = await browser.newContext({ viewport: { width: 1440, height: 960 }, acceptDownloads: false });
       page = await context.newPage();
       page.setDefaultTimeout(30_000);
-      page.on('console', (m) => consoleLines.push(`[${m.type()}] ${m.text()}`));
-      page.on('pageerror', (e) => consoleLines.push(`[pageerror] ${e.message}`));
+      page.on('console', (m) => {
+        consoleLines.push(`[${m.type()}] ${m.text()}`);
+        if (m.type() === 'error' && /Content Security Policy|Refused to|script-src/.test(m.text())) pageFaults.push(`CSP: ${m.text()}`);
+      });
+      page.on('pageerror', (e) => {
+        consoleLines.push(`[pageerror] ${e.message}`);
+        pageFaults.push(`uncaught: ${e.message}`);
+      });
       const t = {
         name,
         page,
@@ -172,6 +180,7 @@ async function main() {
         name,
       );
       await t.screenshot('done');
+      if (pageFaults.length) throw new Error(`the page reported errors:\n${pageFaults.join('\n')}`);
       ok = true;
     } catch (err) {
       console.log(`✗ ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)\n  ${String(err?.stack ?? err).split('\n').join('\n  ')}`);

@@ -42,6 +42,29 @@ const one = (r: HealthReport, code: string, severity?: HealthIssue['severity']) 
 };
 const append = (file: string, text: string) => fs.appendFile(file, text);
 
+/** A 24-bit BMP of RGB pixels (sharp cannot write BMP; Ultralytics datasets may hold them). */
+function bmp24(rgb: Buffer, width: number, height: number): Buffer {
+  const stride = Math.ceil((width * 3) / 4) * 4;
+  const out = Buffer.alloc(54 + stride * height);
+  out.write('BM', 0, 'latin1');
+  out.writeUInt32LE(out.length, 2);
+  out.writeUInt32LE(54, 10);
+  out.writeUInt32LE(40, 14);
+  out.writeInt32LE(width, 18);
+  out.writeInt32LE(height, 22); // positive: rows bottom-up
+  out.writeUInt16LE(1, 26);
+  out.writeUInt16LE(24, 28);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const s = (y * width + x) * 3, d = 54 + (height - 1 - y) * stride + x * 3;
+      out[d] = rgb[s + 2]!;
+      out[d + 1] = rgb[s + 1]!;
+      out[d + 2] = rgb[s]!;
+    }
+  }
+  return out;
+}
+
 describe.skipIf(!hasSharedData)('checkDataset on coco8', () => {
   it('passes the clean dataset with the warnings a 4-image val deserves', async () => {
     const dir = await coco8Copy();
@@ -185,9 +208,19 @@ describe.skipIf(!hasSharedData)('checkDataset on coco8', () => {
     expect(leak.items).toEqual(['video-A: train 1, val 1']);
     expect(leak.files!.sort()).toEqual(['images/train/000000000009.jpg', 'images/val/000000000036.jpg']);
 
-    // the same file moved on disk by hand: where it really sits counts
+    // one group per image: no leak
     await fs.writeFile(path.join(dir, 'split.json'), JSON.stringify(entries.map((e) => ({ ...e, group: e.source }))));
     expect(byCode(await checkDataset(dir), 'group-leak')).toHaveLength(0);
+
+    // split.json records 000000000036.jpg in train, but the file sits in val: where it really is counts
+    const stale = entries.map((e) => ({ ...e, group: e.source === '000000000036.jpg' ? '000000000009.jpg' : e.source, split: 'train' }));
+    await fs.writeFile(path.join(dir, 'split.json'), JSON.stringify(stale));
+    expect(one(await checkDataset(dir), 'group-leak').items).toEqual(['000000000009.jpg: train 1, val 1']);
+
+    await fs.writeFile(path.join(dir, 'split.json'), JSON.stringify([{ source: 'a.jpg', file: 'images/train/a.jpg', split: 'holdout', group: 'g' }]));
+    const invalid = one(await checkDataset(dir), 'split-json-invalid', 'warning');
+    expect(invalid.files).toEqual(['split.json']);
+    expect(invalid.message).toMatch(/0\.split/);
   });
 
   it('counts tiny objects per class at the training imgsz', async () => {
@@ -200,7 +233,7 @@ describe.skipIf(!hasSharedData)('checkDataset on coco8', () => {
     expect(at640.count).toBe(1);
     expect(at640.message).toMatch(/At imgsz 640, 0 objects .* and 1 under 8 px/);
     expect(at416.severity).toBe('warning');
-    expect(at416.message).toMatch(/At imgsz 416, 1 object of \d+ get a shorter side under 4 px/);
+    expect(at416.message).toMatch(/At imgsz 416, 1 object of \d+ gets a shorter side under 4 px/);
     expect(at416.items).toContain('bowl: 1 under 4 px, 1 under 8 px');
     expect(at416.files).toContain('images/train/000000000009.jpg');
   });
@@ -231,6 +264,51 @@ describe.skipIf(!hasSharedData)('checkDataset on coco8', () => {
     r = await checkDataset(dir);
     const empty = one(r, 'empty-split', 'error');
     expect(empty.message).toContain('images/val does not exist');
+  });
+
+  it('reads .txt lists and single images as splits; reports absent, overlapping, tiny and unreadable files', async () => {
+    const dir = await coco8Copy();
+    await fs.writeFile(path.join(dir, 'train.txt'), './images/train/000000000009.jpg\nimages/train/000000000025.jpg\nimages/train/nope.jpg\n');
+    // val also names a train image: the same file in two splits
+    const yaml = YAML.parse(await fs.readFile(path.join(dir, 'data.yaml'), 'utf8'));
+    await fs.writeFile(path.join(dir, 'data.yaml'), YAML.stringify({ ...yaml, train: 'train.txt', val: ['images/val', 'images/train/000000000025.jpg'] }));
+    await sharp(path.join(dir, 'images/val/000000000042.jpg')).resize(9, 9, { fit: 'fill' }).toFile(path.join(dir, 'images/val/thumb.png'));
+    await fs.copyFile(path.join(dir, 'images/val/000000000061.jpg'), path.join(dir, 'labels/val/000000000061.txt'));
+    await append(path.join(dir, 'labels/val/000000000049.txt'), '0 0.1 0.1 0.2 0.1 0.2 0.2\n0 0.1 0.1 0.2 0.1 0.2 0.2\n');
+    const r = await checkDataset(dir);
+    expect(one(r, 'listed-image-missing', 'error').items).toEqual(['train.txt: images/train/nope.jpg']);
+    const overlap = one(r, 'split-overlap', 'error');
+    expect(overlap.files).toEqual(['images/train/000000000025.jpg']);
+    expect(overlap.items).toEqual(['images/train/000000000025.jpg: train + val']);
+    expect(one(r, 'image-too-small', 'error').items).toEqual(['images/val/thumb.png: 9x9 px']);
+    expect(one(r, 'label-unreadable', 'error').items).toEqual(['labels/val/000000000061.txt: binary content']);
+    expect(one(r, 'mixed-box-polygon', 'warning').files).toEqual(['labels/val/000000000049.txt']);
+    expect(one(r, 'duplicate-labels', 'warning').count).toBe(1);
+    // 2 train images were read from the list: the other two train labels are now labels without images
+    expect(one(r, 'missing-image').files).toEqual(['labels/train/000000000030.txt', 'labels/train/000000000034.txt']);
+  });
+
+  it('reads BMP sizes from the header and says the pixels were not checked', async () => {
+    const dir = await coco8Copy();
+    const { data, info } = await sharp(path.join(dir, 'images/train/000000000030.jpg')).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    await fs.writeFile(path.join(dir, 'images/train/000000000030.bmp'), bmp24(data, info.width, info.height));
+    await fs.rm(path.join(dir, 'images/train/000000000030.jpg'));
+    const r = await checkDataset(dir);
+    expect(r.ok).toBe(true);
+    expect(one(r, 'image-not-decoded', 'info').files).toEqual(['images/train/000000000030.bmp']);
+    // its size was read: a 1-px box in it is tiny
+    await append(path.join(dir, 'labels/train/000000000030.txt'), '58 0.5 0.5 0.001 0.5\n');
+    expect(one(await checkDataset(dir), 'tiny-objects').files).toEqual(['images/train/000000000030.bmp']);
+  });
+
+  it('warns about a relative path: in data.yaml', async () => {
+    const dir = await coco8Copy();
+    const yaml = YAML.parse(await fs.readFile(path.join(dir, 'data.yaml'), 'utf8'));
+    await fs.writeFile(path.join(dir, 'data.yaml'), YAML.stringify({ ...yaml, path: '.' }));
+    const r = await checkDataset(dir);
+    expect(r.ok).toBe(true);
+    expect(one(r, 'data-yaml-relative-path', 'warning').message).toMatch(/absolute/);
+    expect(one(r, 'few-val-instances').count).toBe(5);
   });
 
   it('handles a path with spaces and Cyrillic', async () => {

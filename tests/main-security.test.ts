@@ -21,7 +21,7 @@ import { dispatchCall, toWireError } from '../electron/main/dispatch.js';
 import { createCoreApi, type CoreApi } from '../electron/core/api.js';
 import { silentLogger, type CoreContext } from '../electron/core/context.js';
 import { CancelledError } from '../electron/core/jobs/jobs.js';
-import type { PreloadBridge } from '../electron/shared/contract.js';
+import type { JobFinished, PreloadBridge } from '../electron/shared/contract.js';
 import { createIpcTransport } from '../renderer/src/api/ipc.js';
 import { REPO_ROOT, shared } from './helpers/shared.js';
 
@@ -202,6 +202,7 @@ describe('renderer files', () => {
 describe('IPC dispatch on the real core', () => {
   let api: CoreApi;
   let workspace: string;
+  const events: { name: string; payload: unknown }[] = [];
   beforeAll(async () => {
     workspace = path.join(tmp, 'dispatch-ws');
     const ctx: CoreContext = {
@@ -212,7 +213,7 @@ describe('IPC dispatch on the real core', () => {
       },
       version: 'test',
     };
-    api = await createCoreApi(ctx, () => {}, { mode: 'electron', defaultWorkspace: workspace });
+    api = await createCoreApi(ctx, (name, payload) => events.push({ name, payload }), { mode: 'electron', defaultWorkspace: workspace });
   });
 
   it('answers a valid call', async () => {
@@ -220,12 +221,24 @@ describe('IPC dispatch on the real core', () => {
     expect(reply).toMatchObject({ ok: true, value: { mode: 'electron', workspace, version: 'test' } });
   });
 
-  it('applies schema defaults before the handler runs', async () => {
-    const ds = path.join(workspace, 'datasets', 'none');
-    const reply = await dispatchCall(api, 'datasets.images', { dir: ds });
-    // no such dataset: the handler ran (with offset/limit defaulted) and its error came back as a WireError
-    expect(reply.ok).toBe(false);
-    if (!reply.ok) expect(reply.error.code).not.toBe('invalid_input');
+  it('runs an import end to end and applies schema defaults', async () => {
+    // real import of coco8 (8 images) through the dispatcher: ImportOptions defaults fill in
+    const started = await dispatchCall(api, 'import.run', { sources: [shared('real', 'coco8-ultralytics')], name: 'coco8', dupThreshold: -1 });
+    expect(started.ok, JSON.stringify(started)).toBe(true);
+    const { jobId } = (started as { ok: true; value: { jobId: string } }).value;
+    await api.jobs.wait(jobId);
+    const finished = events.find((e) => e.name === 'job.finished') as { payload: JobFinished } | undefined;
+    expect(finished?.payload, JSON.stringify(finished)).toMatchObject({ jobId, kind: 'import', status: 'done' });
+    expect(events.some((e) => e.name === 'workspace.changed')).toBe(true);
+    const dir = (finished!.payload.result as { dir: string }).dir;
+
+    // offset/limit omitted: the handler gets the defaults (0, 200), not undefined
+    const page = await dispatchCall(api, 'datasets.images', { dir });
+    expect(page).toMatchObject({ ok: true, value: { total: 8, offset: 0 } });
+    if (page.ok) expect((page.value as { items: unknown[] }).items).toHaveLength(8);
+    const second = await dispatchCall(api, 'datasets.images', { dir, offset: 6, limit: 5 });
+    if (!second.ok) throw new Error(second.error.message);
+    expect((second.value as { items: unknown[] }).items).toHaveLength(2);
   });
 
   it('rejects unknown names, including prototype keys', async () => {

@@ -40,6 +40,8 @@ export const SplitEntry = z.object({
   file: z.string(),
   split: SplitName,
   group: z.string(),
+  /** frame number within the group, when the group is an ordered sequence (video frames) */
+  frame: z.number().optional(),
 });
 export type SplitEntry = z.infer<typeof SplitEntry>;
 

@@ -571,7 +571,7 @@ export async function runImport(input: ImportOptionsParsed, job: JobContext, ctx
       const stem = name.slice(0, name.length - path.posix.extname(name).length);
       await fs.writeFile(path.join(tmpDir, 'labels', split, `${stem}.txt`), lines.length ? lines.join('\n') + '\n' : '');
       if (img.path && !facts[i]!.corrupt) await linkOrCopy(img.path, path.join(tmpDir, 'images', split, name));
-      splitEntries[i] = { source: img.name, file: `images/${split}/${name}`, split, group: keys[i]! };
+      splitEntries[i] = { source: img.name, file: `images/${split}/${name}`, split, group: keys[i]!, ...(grouping.frames[i] !== undefined ? { frame: grouping.frames[i] } : {}) };
       written++;
       job.progress('Writing dataset', written, total);
     });

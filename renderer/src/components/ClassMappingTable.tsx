@@ -26,14 +26,14 @@ export function ClassMappingTable() {
             Mapped by name to dense ids. Type the same target in two rows to merge them.
           </Text>
         </Group>
-        <Table.ScrollContainer minWidth={560}>
+        <Table.ScrollContainer minWidth={460}>
           <Table withTableBorder fz="sm" verticalSpacing={4} highlightOnHover>
             <Table.Thead>
               <Table.Tr>
                 <Table.Th>Source category</Table.Th>
                 <Table.Th ta="right">Instances</Table.Th>
                 <Table.Th ta="right">Images</Table.Th>
-                <Table.Th w="38%">Target class</Table.Th>
+                <Table.Th>Target class</Table.Th>
                 <Table.Th ta="center">Drop</Table.Th>
               </Table.Tr>
             </Table.Thead>
@@ -45,7 +45,7 @@ export function ClassMappingTable() {
                   <Table.Tr key={r.source} data-testid="class-row" opacity={r.drop ? 0.6 : 1}>
                     <Table.Td>
                       <Group gap={6} wrap="nowrap">
-                        <Text size="sm" fw={500}>
+                        <Text size="sm" fw={500} style={{ whiteSpace: 'nowrap' }}>
                           {r.source}
                         </Text>
                         {r.unused && (

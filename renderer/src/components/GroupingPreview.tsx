@@ -41,7 +41,7 @@ export function GroupingPreview({ grouping, title = 'Anti-leak grouping' }: { gr
             <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
               Examples
             </Text>
-            {grouping.examples.slice(0, 6).map((ex) => (
+            {grouping.examples.slice(0, 5).map((ex) => (
               <div key={ex.group}>
                 <Group gap={6} wrap="nowrap">
                   <Text size="sm" fw={600} className="mono" truncate>

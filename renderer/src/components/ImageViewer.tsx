@@ -52,8 +52,8 @@ export function ImageViewer(props: { index: number; total: number; onChange(i: n
       data-testid="image-viewer"
     >
       <Stack gap="xs">
-        <Group gap="xs" wrap="nowrap" align="stretch">
-          <ActionIcon variant="default" h="auto" onClick={() => onChange(index - 1)} disabled={index <= 0} aria-label="previous image">
+        <Group gap="xs" wrap="nowrap" align="center">
+          <ActionIcon variant="default" size="lg" onClick={() => onChange(index - 1)} disabled={index <= 0} aria-label="previous image">
             <IconChevronLeft />
           </ActionIcon>
           <div className="viewer" style={{ flex: 1, height: 'min(70vh, 800px)' }}>
@@ -69,7 +69,7 @@ export function ImageViewer(props: { index: number; total: number; onChange(i: n
               <LabelOverlay labels={image.labels} width={natural.w} height={natural.h} strokeWidth={2} names={names} />
             )}
           </div>
-          <ActionIcon variant="default" h="auto" onClick={() => onChange(index + 1)} disabled={index >= total - 1} aria-label="next image">
+          <ActionIcon variant="default" size="lg" onClick={() => onChange(index + 1)} disabled={index >= total - 1} aria-label="next image">
             <IconChevronRight />
           </ActionIcon>
         </Group>

@@ -37,8 +37,8 @@ export function InspectSummary({ result }: { result: InspectResult }) {
             <Table.Tbody>
               {result.sources.map((s) => (
                 <Table.Tr key={s.input}>
-                  <Table.Td title={s.input}>
-                    <Text size="sm" fw={500}>
+                  <Table.Td title={s.input} maw={200}>
+                    <Text size="sm" fw={500} truncate>
                       {basename(s.input)}
                     </Text>
                   </Table.Td>
@@ -51,7 +51,8 @@ export function InspectSummary({ result }: { result: InspectResult }) {
                   <Table.Td>{s.subsets.length ? s.subsets.join(', ') : <Text c="dimmed" size="sm">—</Text>}</Table.Td>
                   <Table.Td>
                     <Text size="xs" className="mono" lineClamp={2} title={s.files.join('\n')}>
-                      {s.files.length <= 3 ? s.files.join(', ') : `${s.files.slice(0, 3).join(', ')} +${s.files.length - 3} more`}
+                      {s.files.slice(0, 3).map(shortPath).join(', ')}
+                      {s.files.length > 3 ? ` +${s.files.length - 3} more` : ''}
                     </Text>
                   </Table.Td>
                 </Table.Tr>
@@ -75,6 +76,11 @@ export function InspectSummary({ result }: { result: InspectResult }) {
 }
 
 const MAX_NOTES = 200;
+
+/** The last two segments of a path: enough to tell `train/_annotations.coco.json` from `valid/…`. */
+function shortPath(p: string): string {
+  return p.split(/[\\/]/).filter(Boolean).slice(-2).join('/');
+}
 
 export function NotesBySeverity({ notes }: { notes: InspectNote[] }) {
   if (!notes.length) return <Text size="sm" c="dimmed">No problems found while reading the sources.</Text>;

@@ -45,7 +45,7 @@ export function SplitSettings() {
             data-testid="dataset-name"
             spellCheck={false}
           />
-          <div>
+          <div title="Detect writes boxes; segment writes polygons (boxes-only objects are reported)">
             <Text size="sm" fw={500} mb={4}>
               Task
             </Text>
@@ -54,8 +54,8 @@ export function SplitSettings() {
               value={settings.task}
               onChange={(v) => setSettings({ task: v as 'detect' | 'segment' })}
               data={[
-                { value: 'detect', label: 'Detect (boxes)' },
-                { value: 'segment', label: 'Segment (polygons)' },
+                { value: 'detect', label: 'Detect' },
+                { value: 'segment', label: 'Segment' },
               ]}
             />
           </div>

@@ -119,7 +119,7 @@ function Header({ detail, images }: { detail: DatasetDetail; images: number }) {
           {report.names.length} classes
         </Badge>
         <Text size="xs" c="dimmed">
-          {report.sources.map((s) => s.format).join(' + ')} · {new Date(report.created_at).toLocaleString()} · Spotter{' '}
+          {[...new Set(report.sources.map((s) => s.format))].join(' + ')} · {new Date(report.created_at).toLocaleString()} · Spotter{' '}
           {report.spotter_version}
         </Text>
       </Group>

@@ -90,8 +90,9 @@ function WorkspaceCard() {
           <Group justify="space-between" wrap="nowrap">
             <Group gap="xs" wrap="nowrap" style={{ minWidth: 0 }}>
               <IconFolder />
-              <Text className="mono" data-testid="workspace-path" truncate="start">
-                {workspace?.path}
+              <Text className="mono" data-testid="workspace-path" truncate="start" title={workspace?.path}>
+                {/* bdi: truncate="start" sets direction rtl, which would move the leading slash to the end */}
+                <bdi>{workspace?.path}</bdi>
               </Text>
             </Group>
             <Button variant="default" size="xs" onClick={() => void change()} loading={busy} data-testid="workspace-change">

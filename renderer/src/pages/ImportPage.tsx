@@ -124,7 +124,7 @@ function SourcesPanel() {
                     {basename(p)}
                   </Text>
                   <Text size="xs" c="dimmed" className="mono" truncate="start" title={p}>
-                    {p}
+                    <bdi>{p}</bdi>
                   </Text>
                 </Group>
                 <CloseButton size="sm" aria-label={`remove ${basename(p)}`} onClick={() => removeSource(p)} />

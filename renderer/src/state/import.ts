@@ -210,7 +210,11 @@ export const createImportSlice: SliceCreator<ImportSlice> = (set, get, transport
 export function selectImportOptions(s: State): ImportOptions {
   const st = s.settings;
   const classMap: Record<string, string | null> = {};
-  for (const r of s.classRows) classMap[r.source] = r.drop ? null : r.target.trim() || r.source;
+  for (const r of s.classRows) {
+    // an unused category left dropped is the core's own default: leave it out so it is reported as "unused"
+    if (r.drop && r.unused) continue;
+    classMap[r.source] = r.drop ? null : r.target.trim() || r.source;
+  }
   const group = st.groupMode === 'custom' ? st.groupRegex : st.groupMode;
   return {
     sources: s.sources,

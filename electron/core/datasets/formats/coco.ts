@@ -187,9 +187,11 @@ export async function readCoco(jsonPath: string, opts: ReadOptions & { subset?: 
       else annIds.add(a.id);
     }
     const iid = a.image_id;
-    const index = typeof iid === 'number' && dense && iid >= 0 && iid < dense.length && Number.isInteger(iid)
-      ? dense[iid]! - 1 >= 0 ? dense[iid]! - 1 : undefined
-      : isId(iid) ? indexById.get(iid) : undefined;
+    let index: number | undefined;
+    if (dense) {
+      const v = typeof iid === 'number' ? dense[iid] : undefined; // non-integer or out of range: undefined
+      index = v ? v - 1 : undefined;
+    } else index = isId(iid) ? indexById.get(iid) : undefined;
     if (index === undefined) {
       const why = isId(a.image_id) && skippedImageIds.has(a.image_id) ? 'whose image entry was skipped' : 'which the file does not declare';
       note('error', 'unknown-image', `${ref} refers to image id ${JSON.stringify(a.image_id)}, ${why}; skipped`, ref);
