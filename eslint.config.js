@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'release/**', 'node_modules/**', 'bench/tmp/**', 'e2e/artifacts/**', 'native-bin/**'] },
+  { ignores: ['dist/**', 'release/**', 'node_modules/**', '.cache/**', 'bench/tmp/**', 'e2e/artifacts/**', 'native-bin/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {
@@ -24,7 +24,7 @@ export default tseslint.config(
     // The contract is shared by both sides: no node, no DOM, no electron.
     files: ['electron/shared/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['node:*', 'electron', 'fs', 'path', 'child_process'] }],
+      'no-restricted-imports': ['error', { paths: ['electron', 'fs', 'path', 'child_process'], patterns: ['node:*'] }],
     },
   },
   {
@@ -35,6 +35,11 @@ export default tseslint.config(
   {
     // The renderer talks only to the typed API.
     files: ['renderer/**/*.ts', 'renderer/**/*.tsx'],
-    rules: { 'no-restricted-imports': ['error', { patterns: ['node:*', 'electron', '**/core/**'] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: ['electron'], patterns: ['node:*', '**/electron/core/**', '**/electron/main/**', '**/electron/server/**', '**/electron/cli/**'] },
+      ],
+    },
   },
 );

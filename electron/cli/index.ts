@@ -15,6 +15,7 @@ import { runImport } from '../core/datasets/importer.js';
 import { checkDataset } from '../core/datasets/health.js';
 import { ImportOptions } from '../shared/schemas.js';
 import { SPOTTER_VERSION } from '../core/version.js';
+import { sampleDatasetPath } from '../core/api.js';
 import type { HealthReport } from '../shared/schemas.js';
 
 /** The repository/app root: dist/cli/index.js → ../.. */
@@ -243,13 +244,15 @@ export async function main(argv: string[]): Promise<number> {
   program
     .command('serve')
     .description('serve the app (same UI and core) on 127.0.0.1 with a per-launch token; open the printed URL in a browser')
+    .argument('[source...]', 'exports to import into the workspace before serving (files, folders or zips)')
+    .option('--sample', 'when the workspace holds no dataset yet, import the bundled sample dataset first', false)
     .option('--port <n>', 'port (0 = any free port)', parseIntArg, 0)
     .option('--host <host>', 'interface to bind (loopback only unless --allow-remote)', '127.0.0.1')
     .option('--allow-remote', 'allow binding a non-loopback interface (use an SSH tunnel instead where you can)', false)
     .option('--workspace <dir>', 'workspace folder (datasets and runs)')
     .option('--open', 'open the URL in the default browser', false)
     .option('--print-url-json', 'print {"url","token","port"} as one JSON line on stdout (for scripts and tests)', false)
-    .action(async (o) => {
+    .action(async (sources: string[], o) => {
       const { startServer } = await import('../server/server.js');
       const ctx = ctxOf();
       const workspace = o.workspace ? path.resolve(o.workspace) : path.join(os.homedir(), 'Spotter');
@@ -262,6 +265,18 @@ export async function main(argv: string[]): Promise<number> {
         defaultWorkspace: workspace,
         forceWorkspace: !!o.workspace,
       });
+      const info = await server.api['workspace.get']({});
+      const toImport = sources.length ? sources.map((x) => [path.resolve(x)]) : o.sample && info.datasets.length === 0 ? [[sampleDatasetPath(ctx)]] : [];
+      for (const src of toImport) {
+        process.stderr.write(`importing ${src.join(', ')} into ${info.path}/datasets …\n`);
+        const { job, done } = cliJob(!!o.printUrlJson);
+        try {
+          const r = await runImport(ImportOptions.parse({ sources: src }), job, ctx, { datasetsDir: path.join(info.path, 'datasets') });
+          process.stderr.write(`  → ${r.dir} (${r.health.ok ? 'healthy' : `${r.health.counts.errors} health errors`})\n`);
+        } finally {
+          done();
+        }
+      }
       if (o.printUrlJson) process.stdout.write(JSON.stringify({ url: server.url, token: server.token, port: server.port }) + '\n');
       else process.stdout.write(`Spotter is serving on ${server.url}\n(open it in a browser; Ctrl-C stops)\n`);
       if (o.open) {

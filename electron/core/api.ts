@@ -21,6 +21,8 @@ export interface CoreApiOptions {
   pick?: (kind: 'folder' | 'files', title?: string) => Promise<string[] | null>;
   /** workspace to use when settings name none */
   defaultWorkspace: string;
+  /** use defaultWorkspace even when the saved settings name another (`spotter serve --workspace`) */
+  forceWorkspace?: boolean;
 }
 
 export interface CoreApi extends CallHandlers {
@@ -40,7 +42,7 @@ export async function createCoreApi(ctx: CoreContext, emit: Emit, options: CoreA
     finished: (f) => emit('job.finished', f),
   });
   const settings = await loadSettings(ctx.paths.dataDir);
-  let workspace = settings.workspace ?? options.defaultWorkspace;
+  let workspace = options.forceWorkspace ? options.defaultWorkspace : (settings.workspace ?? options.defaultWorkspace);
   await fs.mkdir(path.join(workspace, 'datasets'), { recursive: true });
 
   const workspaceInfo = async (): Promise<WorkspaceInfo> => ({

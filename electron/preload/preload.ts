@@ -38,7 +38,10 @@ const bridge = {
   pathForFile: (file) => webUtils.getPathForFile(file),
 } satisfies PreloadBridge;
 
-/** What is really exposed (checked against PreloadBridge in tests/contract.test-d.ts). */
+/**
+ * What is really exposed, checked against PreloadBridge in tests/contract.test-d.ts. Type-only; the
+ * bundle's empty `module.exports` is fine (sandboxed preloads get `exports`/`module` like CJS).
+ */
 export type ExposedBridge = typeof bridge;
 
 contextBridge.exposeInMainWorld('spotter', bridge);

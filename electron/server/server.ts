@@ -199,14 +199,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const msg = JSON.stringify({ event, payload });
     for (const ws of clients) if (ws.readyState === ws.OPEN) ws.send(msg);
   };
-  // forceWorkspace is passed through for the core (CoreApiOptions) to honour
-  const coreOptions: CoreApiOptions & { forceWorkspace?: boolean } = {
+  const coreOptions: CoreApiOptions = {
     mode: 'serve',
     defaultWorkspace: opts.defaultWorkspace,
     forceWorkspace: opts.forceWorkspace,
   };
   const api = await createCoreApi(ctx, emit, coreOptions);
-
 
   async function serveIndex(res: ServerResponse, url: URL): Promise<void> {
     // the page carries the token, so it is only given to whoever already holds it (another user
