@@ -12,6 +12,8 @@ import cliProgress from 'cli-progress';
 import { consoleLogger, type CoreContext } from '../core/context.js';
 import { standaloneJob, CancelledError, type JobContext } from '../core/jobs/jobs.js';
 import { runImport } from '../core/datasets/importer.js';
+import { computeGroups } from '../core/datasets/groups.js';
+import { sweepStaleTemp } from '../core/fsutil.js';
 import { checkDataset } from '../core/datasets/health.js';
 import { ImportOptions } from '../shared/schemas.js';
 import { SPOTTER_VERSION } from '../core/version.js';
@@ -76,6 +78,12 @@ function cliJob(quiet: boolean): { job: JobContext; done: () => void } {
       process.off('SIGINT', onSigint);
     },
   };
+}
+
+/** ImportOptions field → the CLI flag that sets it, for usage messages. */
+function cliOptionName(field: string): string {
+  const names: Record<string, string> = { dupThreshold: 'dup-threshold', guardGap: 'guard-gap', ratios: 'split', keepSplits: 'keep-splits', classMap: 'map', sources: 'source' };
+  return names[field] ?? field;
 }
 
 function parseRatios(v: string): [number, number, number] {
@@ -151,7 +159,7 @@ export async function main(argv: string[]): Promise<number> {
         const to = m.slice(eq + 1).trim();
         classMap[m.slice(0, eq)] = to === '' ? null : to;
       }
-      const opts = ImportOptions.parse({
+      const parsed = ImportOptions.safeParse({
         sources: sources.map((s) => path.resolve(s)),
         out: path.resolve(o.out),
         task: o.task,
@@ -165,7 +173,18 @@ export async function main(argv: string[]): Promise<number> {
         imgsz: o.imgsz,
         classMap,
       });
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        throw new CommanderError(2, 'usage', `invalid --${cliOptionName(String(issue.path[0] ?? ''))}: ${issue.message}`);
+      }
+      const opts = parsed.data;
+      try {
+        computeGroups([], opts.group);
+      } catch (err) {
+        throw new CommanderError(2, 'usage', `invalid --group: ${(err as Error).message}`);
+      }
       const ctx = ctxOf();
+      await sweepStaleTemp(ctx.paths.tempDir);
       const { job, done } = cliJob(!!o.json);
       let result;
       try {
@@ -224,6 +243,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--dup-threshold <n>', 'near-duplicate Hamming distance; -1 off', parseIntArg, 4)
     .option('--json', 'print the health report as JSON')
     .action(async (dataset: string, o) => {
+      if (!(o.imgsz > 0)) throw new CommanderError(2, 'usage', 'invalid --imgsz: must be a positive integer');
+      if (o.dupThreshold < -1 || o.dupThreshold > 15) throw new CommanderError(2, 'usage', 'invalid --dup-threshold: -1 (off) to 15');
       const { job, done } = cliJob(!!o.json);
       let report: HealthReport;
       try {

@@ -12,6 +12,7 @@ import { inspectImport, runImport } from './datasets/importer.js';
 import { listDatasets, readDatasetDetail, readDatasetImages } from './datasets/store.js';
 import { checkDataset } from './datasets/health.js';
 import { loadSettings, saveSettings } from './settings.js';
+import { sweepStaleTemp } from './fsutil.js';
 
 export type Emit = <E extends EventName>(event: E, payload: EventPayloads[E]) => void;
 
@@ -42,6 +43,7 @@ export async function createCoreApi(ctx: CoreContext, emit: Emit, options: CoreA
     finished: (f) => emit('job.finished', f),
   });
   const settings = await loadSettings(ctx.paths.dataDir);
+  void sweepStaleTemp(ctx.paths.tempDir); // leftovers of a crash; in the background
   let workspace = options.forceWorkspace ? options.defaultWorkspace : (settings.workspace ?? options.defaultWorkspace);
   await fs.mkdir(path.join(workspace, 'datasets'), { recursive: true });
 

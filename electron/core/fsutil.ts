@@ -52,3 +52,20 @@ export async function walkFiles(root: string, signal?: AbortSignal): Promise<str
   }
   return out.sort();
 }
+
+/**
+ * Remove what crashed or killed jobs left in the temporary folder (zip extractions, uploads)
+ * once it is older than `maxAgeMs`; younger entries may belong to a job still running.
+ */
+export async function sweepStaleTemp(tempDir: string, maxAgeMs = 24 * 3600_000): Promise<void> {
+  const now = Date.now();
+  for (const dir of [tempDir, path.join(tempDir, 'uploads')]) {
+    const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
+      if (!e.isDirectory() || e.name === 'uploads') continue;
+      const p = path.join(dir, e.name);
+      const st = await fs.stat(p).catch(() => null);
+      if (st && now - st.mtimeMs > maxAgeMs) await fs.rm(p, { recursive: true, force: true }).catch(() => {});
+    }
+  }
+}

@@ -223,5 +223,4 @@ export interface PreloadBridge extends SpotterApi {
   pathForFile(file: File): string;
 }
 
-/** The custom protocol serving allowed local files to the Electron renderer. */
-export const FILE_PROTOCOL = 'spotter-file';
+export { FILE_PROTOCOL } from './constants.js';

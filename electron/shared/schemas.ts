@@ -134,8 +134,8 @@ export const ImportOptions = z.object({
   keepCrowd: z.boolean().default(true),
   /** frames dropped at every time-block boundary of a sequence */
   guardGap: z.number().int().min(0).optional(),
-  /** Hamming distance (of 64 bits) at or under which two images are near-duplicates; -1 disables */
-  dupThreshold: z.number().int().min(-1).max(32).default(4),
+  /** Hamming distance (of 64 bits, at most 15) at or under which two images are near-duplicates; -1 disables */
+  dupThreshold: z.number().int().min(-1).max(15).default(4),
   /** source category name -> target class name (rename/merge) or null (drop) */
   classMap: z.record(z.string(), z.string().nullable()).default({}),
   imgsz: z.number().int().positive().default(640),

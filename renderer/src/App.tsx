@@ -7,6 +7,7 @@ import { HomePage } from './pages/HomePage';
 import { ImportPage } from './pages/ImportPage';
 import { DatasetPage } from './pages/DatasetPage';
 import { Logo } from './components/Logo';
+import { formatCount, plural } from './lib/paths';
 import { IconAlert, IconDataset, IconHome, IconImport } from './components/icons';
 
 export function App() {
@@ -104,7 +105,7 @@ function Navbar() {
               <NavLink
                 key={d.dir}
                 label={d.name}
-                description={`${d.images.toLocaleString('en-US')} images · ${d.classes.length} classes`}
+                description={`${formatCount(d.images)} images · ${plural(d.classes.length, 'class', 'classes')}`}
                 active={page.name === 'dataset' && page.dir === d.dir}
                 onClick={() => navigate({ name: 'dataset', dir: d.dir })}
                 styles={{ label: { overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' } }}

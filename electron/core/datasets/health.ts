@@ -6,7 +6,7 @@
  * data.yaml reading is deliberately small and local; the full YOLO importer lives elsewhere.
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,6 +30,19 @@ export interface HealthOptions {
   onProgress?: (stage: string, done: number, total: number) => void;
   /** import-time findings (size mismatches, ...) merged into the report */
   extraIssues?: HealthIssue[];
+  /**
+   * Facts about images already read and fully decoded by the caller (the importer hashes every image
+   * it writes), by absolute path: those images are not read and decoded a second time.
+   */
+  known?: ReadonlyMap<string, KnownImage>;
+}
+
+export interface KnownImage {
+  sha1: string;
+  dhash?: bigint;
+  /** EXIF-rotated size */
+  width: number;
+  height: number;
 }
 
 /** Longest files/items list in one issue: health.json stays small on 100k-image datasets. */
@@ -115,6 +128,8 @@ async function pool<T>(items: readonly T[], n: number, fn: (item: T) => Promise<
       const item = items[next++]!;
       await fn(item);
       tick?.();
+      // let timers and I/O (a cancel request, progress events) through when `fn` finished synchronously
+      if (next % 256 === 0) await new Promise((r) => setImmediate(r));
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(n, items.length)) }, worker));
@@ -316,7 +331,8 @@ function parseLabel(text: string, rec: ImageRec, nc: number, f: Findings): void 
 async function readLabel(rec: ImageRec, nc: number, f: Findings): Promise<void> {
   let buf: Buffer;
   try {
-    buf = await fs.readFile(rec.label);
+    // synchronous on purpose: for many small files it was measured ~8x faster than fs.promises
+    buf = readFileSync(rec.label);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
@@ -361,7 +377,17 @@ function bmpSize(buf: Buffer): { width: number; height: number } {
   return { width: Math.abs(buf.readInt32LE(18)), height: Math.abs(buf.readInt32LE(22)) };
 }
 
-async function inspectImage(rec: ImageRec, f: Findings): Promise<void> {
+async function inspectImage(rec: ImageRec, f: Findings, known?: KnownImage): Promise<void> {
+  if (known) {
+    rec.sha1 = known.sha1;
+    rec.dhash = known.dhash;
+    if (known.width < 10 || known.height < 10) f.get('image-too-small').add(rec.rel, `${rec.rel}: ${known.width}x${known.height} px`);
+    else {
+      rec.width = known.width;
+      rec.height = known.height;
+    }
+    return;
+  }
   let buf: Buffer;
   try {
     buf = await fs.readFile(rec.abs);
@@ -387,7 +413,7 @@ async function inspectImage(rec: ImageRec, f: Findings): Promise<void> {
       if (!w || !h) throw new Error('no image size in the header');
       // a full decode to pixels: the header alone misses truncated files. (sharp's stats() was measured
       // to miss truncation now and then under concurrency; a decode to raw never did.)
-      if (ext !== '.bmp') rec.dhash = await imageHash(rec.abs);
+      if (ext !== '.bmp') rec.dhash = await imageHash(buf);
       if (w < 10 || h < 10) f.get('image-too-small').add(rec.rel, `${rec.rel}: ${w}x${h} px`);
       else {
         rec.width = w;
@@ -484,7 +510,7 @@ export async function checkDataset(input: string, opts: HealthOptions = {}): Pro
   done = 0;
   onProgress?.('images', 0, all.length);
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  await pool(all, Math.max(4, cores), (rec) => inspectImage(rec, f), signal, () => onProgress?.('images', ++done, all.length));
+  await pool(all, Math.max(4, cores), (rec) => inspectImage(rec, f, opts.known?.get(rec.abs)), signal, () => onProgress?.('images', ++done, all.length));
 
   // ---- file-level issues
   const fc = (code: string) => f.get(code);

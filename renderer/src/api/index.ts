@@ -3,7 +3,6 @@
  * `window.spotter`; otherwise the page came from `spotter serve`, which put the token in
  * <meta name="spotter-token"> (a `?token=` in the address also works, e.g. under the Vite dev server).
  */
-import './zod-config.js';
 import type { PreloadBridge } from '../../../electron/shared/contract.js';
 import type { Transport } from './types.js';
 import { createIpcTransport } from './ipc.js';

@@ -3,13 +3,21 @@
  * local files and thumbnails come through the main process's custom protocol, which serves only
  * the allowed roots.
  */
-import { FILE_PROTOCOL, type PreloadBridge } from '../../../electron/shared/contract.js';
+import type { PreloadBridge, WireError } from '../../../electron/shared/contract.js';
+import { FILE_PROTOCOL } from '../../../electron/shared/constants.js';
+import { TransportError } from './ws.js';
 import type { Transport } from './types.js';
 
 export function createIpcTransport(bridge: PreloadBridge): Transport {
   return {
     mode: 'electron',
-    call: (name, input) => bridge.call(name, input),
+    // the bridge rejects with a plain {message, code} (Errors lose their shape crossing contextBridge):
+    // give the UI the same TransportError as serve mode
+    call: (name, input) =>
+      bridge.call(name, input).catch((err: unknown) => {
+        const w = (err ?? {}) as Partial<WireError>;
+        throw new TransportError(w.message ?? String(err), 0, w.code);
+      }),
     on: (event, listener) => bridge.on(event, listener),
     fileUrl: (path) => `${FILE_PROTOCOL}://file/${encodeURIComponent(path)}`,
     thumbUrl: (path, size) => `${FILE_PROTOCOL}://thumb/${encodeURIComponent(path)}?size=${Math.round(size)}`,

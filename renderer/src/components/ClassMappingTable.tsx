@@ -44,25 +44,23 @@ export function ClassMappingTable() {
                 return (
                   <Table.Tr key={r.source} data-testid="class-row" opacity={r.drop ? 0.6 : 1}>
                     <Table.Td>
-                      <Group gap={6} wrap="nowrap">
-                        <Text size="sm" fw={500} style={{ whiteSpace: 'nowrap' }}>
-                          {r.source}
-                        </Text>
-                        {r.unused && (
-                          <Tooltip label="No object uses this category (Roboflow adds such a placeholder); dropped by default.">
-                            <Badge size="xs" color="gray" variant="light">
-                              unused
-                            </Badge>
-                          </Tooltip>
-                        )}
-                      </Group>
+                      <Text size="sm" fw={500} style={{ whiteSpace: 'nowrap' }}>
+                        {r.source}
+                      </Text>
+                      {r.unused && (
+                        <Tooltip label="No object uses this category (Roboflow adds such a placeholder), so it is dropped by default.">
+                          <Text size="xs" c="dimmed" style={{ whiteSpace: 'nowrap' }}>
+                            unused: dropped
+                          </Text>
+                        </Tooltip>
+                      )}
                     </Table.Td>
                     <Table.Td ta="right">{formatCount(r.instances)}</Table.Td>
                     <Table.Td ta="right">{formatCount(r.images)}</Table.Td>
                     <Table.Td>
                       <Group gap={6} wrap="nowrap">
                         {!r.drop && (
-                          <Badge size="sm" variant="filled" color={classColor(id)} w={32} style={{ flexShrink: 0 }} title="class id">
+                          <Badge size="sm" variant="filled" autoContrast color={classColor(id)} w={32} style={{ flexShrink: 0 }} title="class id">
                             {id}
                           </Badge>
                         )}

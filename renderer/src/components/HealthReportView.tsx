@@ -8,7 +8,7 @@ import { SEVERITIES, SEVERITY_COLOR, SEVERITY_TITLE } from './Severity';
 import { IconCheck } from './icons';
 import { formatCount } from '../lib/paths';
 
-const SHOWN = 8;
+const SHOWN = 5;
 
 /** health.json: issues by severity with the first affected files/items, and a re-check at another imgsz. */
 export function HealthReportView({ health }: { health: HealthReport }) {
@@ -42,7 +42,7 @@ export function HealthReportView({ health }: { health: HealthReport }) {
             No issues found.
           </Alert>
         ) : (
-          <Accordion multiple variant="separated" defaultValue={groups.filter((g) => g.sev !== 'info').map((g) => g.sev)}>
+          <Accordion multiple variant="separated" defaultValue={openByDefault(groups.map((g) => g.sev))}>
             {groups.map(({ sev, issues }) => (
               <Accordion.Item key={sev} value={sev} data-severity={sev}>
                 <Accordion.Control>
@@ -87,19 +87,33 @@ export function HealthReportView({ health }: { health: HealthReport }) {
   );
 }
 
+/** Errors and warnings open; notes too when they are all there is. */
+function openByDefault(present: string[]): string[] {
+  const serious = present.filter((s) => s !== 'info');
+  return serious.length ? serious : present;
+}
+
+/** The first affected files or items, one a line (they can be long), expandable to all. */
 function AffectedList({ label, values }: { label: string; values?: string[] }) {
   const [all, setAll] = useState(false);
   if (!values?.length) return null;
   const shown = all ? values : values.slice(0, SHOWN);
   return (
-    <Text size="xs" c="dimmed" className="mono" mt={2} ml={4}>
-      {label}: {shown.join(', ')}
+    <div className="affected">
+      <Text size="xs" c="dimmed" fw={600}>
+        {label}
+      </Text>
+      {shown.map((v, i) => (
+        <Text key={i} size="xs" c="dimmed" className="mono" truncate="end" title={v}>
+          {v}
+        </Text>
+      ))}
       {values.length > SHOWN && (
-        <Text span size="xs" c="blue" style={{ cursor: 'pointer' }} onClick={() => setAll(!all)}>
-          {all ? ' (less)' : ` … +${values.length - SHOWN} more`}
+        <Text size="xs" c="blue" style={{ cursor: 'pointer' }} onClick={() => setAll(!all)}>
+          {all ? 'show fewer' : `+${values.length - SHOWN} more`}
         </Text>
       )}
-    </Text>
+    </div>
   );
 }
 

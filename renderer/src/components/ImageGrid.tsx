@@ -29,6 +29,9 @@ const MIN_CELL = 150;
 const GAP = 8;
 const CAPTION = 20;
 const THUMB_SIZE = 256;
+const THUMB_DELAY_MS = 120;
+/** thumbnail URLs the browser has loaded (and cached) in this session */
+const seenThumbs = new Set<string>();
 
 export function ImageGrid() {
   const total = useSpotter(selectGridTotal);
@@ -67,7 +70,10 @@ function GridBody({ total, onOpen }: { total: number | null; onOpen(i: number): 
     count: rows,
     getScrollElement: () => scrollRef.current,
     estimateSize: () => rowHeight,
-    overscan: 3,
+    overscan: 2,
+    // let React batch scroll updates instead of rendering synchronously on every scroll event
+    // (fewer long tasks on a fast fling; rows may appear one frame later)
+    useFlushSync: false,
   });
   useEffect(() => {
     virtualizer.measure();
@@ -166,8 +172,17 @@ const GridRow = memo(function GridRow(props: { row: number; cols: number; cell: 
 const Thumb = memo(function Thumb(props: { index: number; image: DatasetImage; size: number; onOpen(i: number): void }) {
   const { image, size, index, onOpen } = props;
   const transport = useTransport();
+  const src = transport.thumbUrl(image.path, THUMB_SIZE);
   const [natural, setNatural] = useState<{ w: number; h: number } | null>(null);
   const [failed, setFailed] = useState(false);
+  // Request a thumbnail only once its cell has stayed mounted a moment: a fling then does not
+  // queue hundreds of thumbnails (made on demand) for cells already gone. Seen ones show at once.
+  const [requested, setRequested] = useState(() => seenThumbs.has(src));
+  useEffect(() => {
+    if (requested) return;
+    const t = setTimeout(() => setRequested(true), THUMB_DELAY_MS);
+    return () => clearTimeout(t);
+  }, [requested]);
   return (
     <div style={{ width: size }} data-testid="thumb">
       <div
@@ -181,16 +196,19 @@ const Thumb = memo(function Thumb(props: { index: number; image: DatasetImage; s
       >
         {failed ? (
           <span className="thumb-failed">image unreadable</span>
-        ) : (
+        ) : requested ? (
           <img
-            src={transport.thumbUrl(image.path, THUMB_SIZE)}
+            src={src}
             alt={image.file}
             decoding="async"
             draggable={false}
-            onLoad={(e) => setNatural({ w: e.currentTarget.naturalWidth, h: e.currentTarget.naturalHeight })}
+            onLoad={(e) => {
+              seenThumbs.add(src);
+              setNatural({ w: e.currentTarget.naturalWidth, h: e.currentTarget.naturalHeight });
+            }}
             onError={() => setFailed(true)}
           />
-        )}
+        ) : null}
         {natural && image.labels.length > 0 && <LabelOverlay labels={image.labels} width={natural.w} height={natural.h} strokeWidth={1.2} />}
         {image.labels.length === 0 && <span className="thumb-negative">negative</span>}
       </div>

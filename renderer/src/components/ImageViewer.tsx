@@ -91,7 +91,7 @@ export function ImageViewer(props: { index: number; total: number; onChange(i: n
                 </Badge>
               )}
               {[...counts].sort((x, y) => x[0] - y[0]).map(([cls, n]) => (
-                <Badge key={cls} color={classColor(cls)} variant="filled" tt="none">
+                <Badge key={cls} color={classColor(cls)} variant="filled" autoContrast tt="none">
                   {names?.[cls] ?? cls}: {n}
                 </Badge>
               ))}

@@ -1,9 +1,11 @@
-import { Alert, Badge, Group, Stack, Table, Text } from '@mantine/core';
+import { Alert, Badge, Group, Stack, Text } from '@mantine/core';
 import type { DatasetReport } from '../../../electron/shared/contract';
 import { IconAlert, IconCheck } from './icons';
 import { formatCount } from '../lib/paths';
 
 type Audit = DatasetReport['leak_audit'];
+
+const MAX_EXAMPLES = 6;
 
 const total = (a: Audit) => a.group_crossings + a.near_duplicate_crossings + a.exact_duplicate_crossings;
 
@@ -71,24 +73,33 @@ function AuditBody({ audit }: { audit: Audit }) {
         </Badge>
       </Group>
       {audit.examples.length > 0 && (
-        <Table fz="xs" verticalSpacing={2} withRowBorders={false}>
-          <Table.Tbody>
-            {audit.examples.slice(0, 8).map((ex, i) => (
-              <Table.Tr key={i}>
-                <Table.Td w={110}>
-                  <Badge size="xs" variant="outline" color="red" tt="none">
-                    {ex.kind}
-                  </Badge>
-                </Table.Td>
-                <Table.Td className="mono">
-                  {ex.a}
-                  {ex.b ? ` ↔ ${ex.b}` : ''}
-                </Table.Td>
-                <Table.Td w={140}>{ex.splits.join(' / ')}</Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
+        <Stack gap={4}>
+          {audit.examples.slice(0, MAX_EXAMPLES).map((ex, i) => (
+            <div key={i}>
+              <Group gap={6}>
+                <Badge size="xs" variant="outline" color="red" tt="none">
+                  {ex.kind}
+                </Badge>
+                <Text size="xs" fw={600}>
+                  {ex.splits.join(' / ')}
+                </Text>
+              </Group>
+              <Text size="xs" className="mono" truncate="end" title={ex.b ? `${ex.a}\n${ex.b}` : ex.a}>
+                {ex.a}
+              </Text>
+              {ex.b && (
+                <Text size="xs" className="mono" truncate="end">
+                  ↔ {ex.b}
+                </Text>
+              )}
+            </div>
+          ))}
+          {audit.examples.length > MAX_EXAMPLES && (
+            <Text size="xs" c="dimmed">
+              …and {audit.examples.length - MAX_EXAMPLES} more examples
+            </Text>
+          )}
+        </Stack>
       )}
     </Stack>
   );

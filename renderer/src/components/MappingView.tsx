@@ -20,7 +20,7 @@ export function MappingView({ mapping }: { mapping: MappingFile }) {
           {mapping.classes.map((c) => (
             <Table.Tr key={c.id}>
               <Table.Td>
-                <Badge color={classColor(c.id)} variant="filled" size="sm" w={32}>
+                <Badge color={classColor(c.id)} variant="filled" autoContrast size="sm" w={32}>
                   {c.id}
                 </Badge>
               </Table.Td>

@@ -134,7 +134,7 @@ export function SplitSettings() {
           <NumberInput
             label="Guard gap (frames)"
             description="Dropped at every time-block boundary"
-            placeholder={inspect ? `auto (${inspect.grouping.guard_gap})` : 'auto'}
+            placeholder={inspect?.grouping.time_blocks ? `auto (${inspect.grouping.guard_gap})` : 'auto'}
             min={0}
             allowDecimal={false}
             value={settings.guardGap ?? ''}

@@ -1,12 +1,12 @@
 /**
- * Fixed class palette (Tableau 10 + extras): a class keeps its colour across the grid, the viewer,
- * the legend and the charts. Chosen for contrast on both light and dark thumbnails.
+ * Fixed class palette: a class keeps its colour across the grid, the viewer, the legend and the
+ * mapping. Saturated on purpose: thin outlines must stay visible over busy photos and microscopy.
  */
 export const PALETTE = [
-  '#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f',
-  '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac',
-  '#17becf', '#bcbd22', '#7f7f7f', '#d62728', '#9467bd',
-  '#2ca02c', '#ff7f0e', '#1f77b4', '#e377c2', '#8c564b',
+  '#1e90ff', '#ff8c00', '#ff2d55', '#00c2a8', '#ffd60a',
+  '#a259ff', '#00e0ff', '#ff5ec4', '#7bd500', '#ff6b35',
+  '#3d5afe', '#00b050', '#c51162', '#b8860b', '#9e9e9e',
+  '#00897b', '#e040fb', '#76ff03', '#ff1744', '#651fff',
 ] as const;
 
 export function classColor(cls: number): string {

@@ -24,6 +24,10 @@ export function formatCount(n: number): string {
   return n.toLocaleString('en-US');
 }
 
+export function plural(n: number, one: string, many: string): string {
+  return `${formatCount(n)} ${n === 1 ? one : many}`;
+}
+
 export function errorMessage(e: unknown): string {
   if (e instanceof Error) return e.message;
   if (e && typeof e === 'object' && 'message' in e && typeof e.message === 'string') return e.message;

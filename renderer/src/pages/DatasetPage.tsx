@@ -11,7 +11,7 @@ import { MappingView } from '../components/MappingView';
 import { GroupingPreview } from '../components/GroupingPreview';
 import { ImageGrid } from '../components/ImageGrid';
 import { IconAlert, IconCheck, IconCopy } from '../components/icons';
-import { formatCount } from '../lib/paths';
+import { formatCount, plural } from '../lib/paths';
 
 // ECharts is the largest dependency: load it with the first dataset page, not at start-up.
 const ClassChart = lazy(() => import('../components/ClassChart').then((m) => ({ default: m.ClassChart })));
@@ -116,7 +116,7 @@ function Header({ detail, images }: { detail: DatasetDetail; images: number }) {
           {formatCount(images)} images
         </Badge>
         <Badge variant="light" color="gray">
-          {report.names.length} classes
+          {plural(report.names.length, 'class', 'classes')}
         </Badge>
         <Text size="xs" c="dimmed">
           {[...new Set(report.sources.map((s) => s.format))].join(' + ')} · {new Date(report.created_at).toLocaleString()} · Spotter{' '}

@@ -5,7 +5,7 @@ import { useSpotter } from '../state/react';
 import { selectDatasets, selectInfo, selectWorkspace, selectWorkspaceBusy, selectWorkspaceError } from '../state/app';
 import { PathInput } from '../components/PathInput';
 import { IconAlert, IconFolder, IconImport } from '../components/icons';
-import { formatCount } from '../lib/paths';
+import { formatCount, plural } from '../lib/paths';
 
 export function HomePage() {
   return (
@@ -151,12 +151,12 @@ function DatasetCard({ d }: { d: DatasetListItem }) {
           <Text fw={600} truncate>
             {d.name}
           </Text>
-          <Badge variant="light" color="gray" size="sm">
+          <Badge variant="light" color="gray" size="sm" style={{ flexShrink: 0 }}>
             {d.task}
           </Badge>
         </Group>
         <Text size="sm" c="dimmed">
-          {formatCount(d.images)} images · {d.classes.length} classes
+          {formatCount(d.images)} images · {plural(d.classes.length, 'class', 'classes')}
         </Text>
         <Text size="xs" c="dimmed" truncate>
           {d.classes.join(', ')}
