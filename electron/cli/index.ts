@@ -42,7 +42,7 @@ export function makeContext(dataDir = defaultDataDir(), verbose = false): CoreCo
 }
 
 /** A job context that draws a progress bar on a TTY (quiet otherwise) and cancels on Ctrl-C. */
-function cliJob(quiet: boolean): { job: JobContext; done: () => void } {
+function cliJob(quiet: boolean, verbose = false): { job: JobContext; done: () => void } {
   const controller = new AbortController();
   const onSigint = () => {
     if (controller.signal.aborted) process.exit(130);
@@ -59,7 +59,15 @@ function cliJob(quiet: boolean): { job: JobContext; done: () => void } {
     : undefined;
   let started = false;
   let lastStage = '';
+  let stageStart = performance.now();
+  let timedStage = '';
   const job = standaloneJob((stage, d, t) => {
+    if (verbose && stage !== timedStage) {
+      const now = performance.now();
+      if (timedStage) process.stderr.write(`[stage] ${timedStage}: ${((now - stageStart) / 1000).toFixed(2)} s\n`);
+      timedStage = stage;
+      stageStart = now;
+    }
     if (!bar) return;
     if (!started) {
       bar.start(Math.max(1, t), d, { stage });
@@ -74,6 +82,7 @@ function cliJob(quiet: boolean): { job: JobContext; done: () => void } {
   return {
     job,
     done: () => {
+      if (verbose && timedStage) process.stderr.write(`[stage] ${timedStage}: ${((performance.now() - stageStart) / 1000).toFixed(2)} s\n`);
       if (started) bar?.stop();
       process.off('SIGINT', onSigint);
     },
@@ -185,7 +194,7 @@ export async function main(argv: string[]): Promise<number> {
       }
       const ctx = ctxOf();
       await sweepStaleTemp(ctx.paths.tempDir);
-      const { job, done } = cliJob(!!o.json);
+      const { job, done } = cliJob(!!o.json, !!program.opts().verbose);
       let result;
       try {
         result = await runImport(opts, job, ctx, { datasetsDir: path.dirname(opts.out!) });

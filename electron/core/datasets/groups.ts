@@ -106,9 +106,18 @@ const ROBOFLOW = /^(.+)_(jpe?g|png|bmp|webp|tiff?|gif|heic|avif|jfif)\.rf\.[0-9a
 const VIDEO_EXT = /^(.+[_\-. ](?:mp4|mov|avi|mkv|webm|m4v|mpe?g|wmv|flv|3gp|mts))[_\-. ]?(\d+)$/i;
 const FRAME_WORD = /^(.*?)[_\-. ]?(frame|frm)[_\-. ]?(\d+)$/i;
 const GENERIC_FRAME = /^(.*[a-z].*?)[_-](\d+)$/i;
-// Camera file names (IMG_1234, DSC_0042, DJI_0839) number independent photos, not video frames.
-const CAMERA_PREFIX = /^(img|dsc[nf]?|pxl|mvimg|dji|gopr|gp|p)([_-]|$)/i;
+// Camera file names (IMG_1234, DSC_0042, DJI_0839) and generic words (image_0001, photo-0042) number
+// independent pictures, not video frames.
+const CAMERA_PREFIX = /^(img|dsc[nf]?|pxl|mvimg|dji|gopr|gp|p|images?|photos?|pictures?|pics?|samples?|files?|scans?|shots?)([_-]|$)/i;
 const NUMERIC_PREFIX = /^(\d+)_./;
+
+/**
+ * The key of an image that is its own group: its name within its export split, so two different
+ * pictures that happen to share a name in train/ and valid/ are not taken for one source.
+ */
+function ownKey(it: GroupItem): string {
+  return it.subset ? `${it.subset}:${it.name}` : it.name;
+}
 
 export function parseName(name: string): ParsedName {
   const parts = name.split('/');
@@ -235,7 +244,7 @@ export function computeGroups(items: readonly GroupItem[], mode: 'auto' | 'none'
   const keys: string[] = new Array(items.length);
   const frames: (number | undefined)[] = new Array(items.length).fill(undefined);
   if (mode === 'none') {
-    items.forEach((it, i) => (keys[i] = it.name));
+    items.forEach((it, i) => (keys[i] = ownKey(it)));
     return finish(items, keys, frames, 'none', [
       'Grouping off: every image is its own group, so augmented copies and neighbouring video frames can leak across splits.',
     ], new Map());
@@ -280,7 +289,7 @@ export function computeGroups(items: readonly GroupItem[], mode: 'auto' | 'none'
   let unmatched = 0;
   for (let i = 0; i < items.length; i++) {
     if (!claimed[i]) {
-      keys[i] = items[i]!.name;
+      keys[i] = ownKey(items[i]!);
       unmatched++;
     }
   }
@@ -370,7 +379,7 @@ function regexGroups(items: readonly GroupItem[], mode: string, keys: string[], 
       groupsMatched.add(g.group);
       if (g.frame !== undefined && /^\s*-?\d+\s*$/.test(g.frame)) frames[i] = parseInt(g.frame, 10);
     } else {
-      keys[i] = it.name;
+      keys[i] = ownKey(it);
       unmatched++;
     }
   });
