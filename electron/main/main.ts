@@ -196,7 +196,7 @@ function createWindow(): BrowserWindow {
 
 /**
  * File > Open dataset…: pick a dataset folder (one with data.yaml, inside the workspace so its images
- * may be served) and reload the page at `?dataset=<dir>`, which the renderer opens on start.
+ * may be served) and open its page: the renderer routes by the URL hash (`#/dataset?dir=...`).
  */
 async function openDataset(api: CoreApi): Promise<void> {
   const win = BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0] ?? createWindow();
@@ -216,7 +216,7 @@ async function openDataset(api: CoreApi): Promise<void> {
     });
     return;
   }
-  void win.loadURL(`${APP_ORIGIN}/index.html?dataset=${encodeURIComponent(dir)}`);
+  void win.loadURL(`${APP_ORIGIN}/index.html#/dataset?dir=${encodeURIComponent(dir)}`);
 }
 
 function buildMenu(api: CoreApi): Menu {

@@ -66,7 +66,7 @@ export function HealthReportView({ health }: { health: HealthReport }) {
                           <Text size="sm" style={{ flex: 1 }}>
                             {issue.message}
                           </Text>
-                          {issue.count !== undefined && (
+                          {issue.count !== undefined && issue.count > 0 && (
                             <Badge variant="default" size="sm" style={{ flexShrink: 0 }}>
                               ×{formatCount(issue.count)}
                             </Badge>

@@ -144,7 +144,7 @@ export function SplitSettings() {
             label="Near-duplicate threshold"
             description="Hamming distance of 64-bit hashes; -1 disables"
             min={-1}
-            max={32}
+            max={15}
             allowDecimal={false}
             value={settings.dupThreshold}
             onChange={(v) => setSettings({ dupThreshold: typeof v === 'number' ? v : Number(v) || 0 })}
