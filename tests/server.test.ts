@@ -337,6 +337,19 @@ describe('calls and events', () => {
       await expect(transport.call('workspace.set', { path: '' })).rejects.toThrow(/input\.path/);
       expect((await transport.call('workspace.get', {})).path).toBe(workspace);
       expect(transport.fileUrl('/a b')).toBe(`${base}/api/file?path=%2Fa+b&token=${server.token}`);
+
+      // a client that connects after the job ended (a reconnect, a reload) still receives its job.finished
+      const late = new WebSocket(`ws://127.0.0.1:${server.port}/api/events?token=${server.token}`);
+      const replayed = await new Promise<JobFinished>((resolve, reject) => {
+        late.on('message', (data) => {
+          const msg = JSON.parse(String(data)) as { event: string; payload: JobFinished };
+          if (msg.event === 'job.finished' && msg.payload.jobId === jobId) resolve(msg.payload);
+        });
+        late.on('error', reject);
+        setTimeout(() => reject(new Error('no replay within 5 s')), 5000);
+      });
+      late.close();
+      expect(replayed.status).toBe('done');
     } finally {
       transport.dispose();
     }

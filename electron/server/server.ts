@@ -376,6 +376,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     if (!tokenEquals(requestToken(req, url), token)) return refuse(401, 'Unauthorized');
     wss.handleUpgrade(req, socket, head, (ws) => {
       clients.add(ws);
+      // replay what this client missed while it was away (a reconnect must not lose a job.finished)
+      const missed = api.jobs.snapshot();
+      for (const payload of missed.progress) ws.send(JSON.stringify({ event: 'job.progress', payload }));
+      for (const payload of missed.finished) ws.send(JSON.stringify({ event: 'job.finished', payload }));
       let alive = true;
       ws.on('pong', () => (alive = true));
       const ping = setInterval(() => {

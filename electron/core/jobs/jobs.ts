@@ -46,8 +46,14 @@ interface Running {
   promise: Promise<unknown>;
 }
 
+/** How long finished jobs are remembered for clients that (re)connect after the fact. */
+const RECENT_MS = 10 * 60_000;
+const RECENT_MAX = 20;
+
 export class JobManager {
   private readonly running = new Map<string, Running>();
+  private readonly lastProgress = new Map<string, JobProgress>();
+  private recent: Array<{ at: number; finished: JobFinished }> = [];
 
   constructor(
     private readonly events: JobEvents,
@@ -67,7 +73,9 @@ export class JobManager {
         if (stage === lastStage && done < total && now - last < this.throttleMs) return;
         last = now;
         lastStage = stage;
-        this.events.progress({ jobId, kind, stage, done, total });
+        const p = { jobId, kind, stage, done, total };
+        this.lastProgress.set(jobId, p);
+        this.events.progress(p);
       },
       throwIfCancelled() {
         if (controller.signal.aborted) throw new CancelledError();
@@ -78,10 +86,10 @@ export class JobManager {
       await new Promise((r) => setImmediate(r));
       try {
         const result = await work(ctx);
-        this.events.finished({ jobId, kind, status: controller.signal.aborted ? 'cancelled' : 'done', result });
+        this.finish({ jobId, kind, status: controller.signal.aborted ? 'cancelled' : 'done', result });
       } catch (err) {
         const cancelled = controller.signal.aborted || err instanceof CancelledError;
-        this.events.finished({
+        this.finish({
           jobId,
           kind,
           status: cancelled ? 'cancelled' : 'failed',
@@ -89,10 +97,27 @@ export class JobManager {
         });
       } finally {
         this.running.delete(jobId);
+        this.lastProgress.delete(jobId);
       }
     })();
     this.running.set(jobId, { kind, controller, promise });
     return jobId;
+  }
+
+  private finish(f: JobFinished): void {
+    const now = Date.now();
+    this.recent = [...this.recent.filter((r) => now - r.at < RECENT_MS), { at: now, finished: f }].slice(-RECENT_MAX);
+    this.events.finished(f);
+  }
+
+  /**
+   * The state a client that connects now has missed: the last progress of every running job and
+   * the jobs that finished in the last minutes. Serve mode replays it to every new WebSocket, so a
+   * reconnect never loses a `job.finished`; the UI ignores what it already knows.
+   */
+  snapshot(): { progress: JobProgress[]; finished: JobFinished[] } {
+    const now = Date.now();
+    return { progress: [...this.lastProgress.values()], finished: this.recent.filter((r) => now - r.at < RECENT_MS).map((r) => r.finished) };
   }
 
   cancel(jobId: string): boolean {

@@ -1,6 +1,6 @@
 /**
  * The one place where transport events become state. Returns the unsubscribe.
- * job.progress -> jobs slice; job.finished -> jobs slice, then the slices that own the job (import
+ * job.progress -> jobs slice; job.finished (once per job) -> jobs slice, then the slices that own the job (import
  * navigates to the new dataset, dataset takes a fresh health report); workspace.changed -> app slice.
  */
 import type { SpotterApi } from '../../../electron/shared/contract';
@@ -11,6 +11,9 @@ export function subscribeEvents(transport: SpotterApi, store: SpotterStore): () 
     transport.on('job.progress', (p) => store.getState().jobProgress(p)),
     transport.on('job.finished', (f) => {
       const s = store.getState();
+      // serve mode replays recent job.finished events on every (re)connect: handle each job once
+      const known = s.jobs[f.jobId];
+      if (known && known.status !== 'running') return;
       s.jobFinished(f);
       s.importJobFinished(f);
       s.datasetJobFinished(f);
