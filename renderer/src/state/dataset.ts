@@ -6,7 +6,6 @@
 import type { DatasetDetail, DatasetImage, HealthReport, JobFinished } from '../../../electron/shared/contract';
 import type { SplitName } from '../../../electron/shared/schemas';
 import { errorMessage } from '../lib/paths';
-import { finishedEventOf } from './jobs';
 import type { SliceCreator, State } from './store';
 
 export const PAGE_SIZE = 200;
@@ -116,10 +115,8 @@ export const createDatasetSlice: SliceCreator<DatasetSlice> = (set, get, transpo
       const dir = get().datasetDir;
       if (!dir) return;
       try {
-        const { jobId } = await transport.call('datasets.check', { dir, imgsz });
-        get().jobStarted(jobId, 'check');
+        const { jobId, early } = await get().startJob('check', () => transport.call('datasets.check', { dir, imgsz }));
         set({ checkJobId: jobId });
-        const early = finishedEventOf(get().jobs[jobId]);
         if (early) get().datasetJobFinished(early);
       } catch (e) {
         set({ detailError: errorMessage(e) });

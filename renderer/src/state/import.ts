@@ -6,7 +6,6 @@
 import type { ImportOptions } from '../../../electron/shared/schemas';
 import type { ImportResult, InspectResult, JobFinished } from '../../../electron/shared/contract';
 import { datasetNameFromPath, errorMessage } from '../lib/paths';
-import { finishedEventOf } from './jobs';
 import type { SliceCreator, State } from './store';
 
 export interface ClassRow {
@@ -135,10 +134,8 @@ export const createImportSlice: SliceCreator<ImportSlice> = (set, get, transport
     if (!s.name) set({ settings: { ...s, name: datasetNameFromPath(sources[0]!) } });
     set({ importError: null, runJobId: null });
     try {
-      const { jobId } = await transport.call('import.inspect', selectImportOptions(get()));
-      get().jobStarted(jobId, 'inspect');
+      const { jobId, early } = await get().startJob('inspect', () => transport.call('import.inspect', selectImportOptions(get())));
       set({ inspectJobId: jobId });
-      const early = finishedEventOf(get().jobs[jobId]);
       if (early) get().importJobFinished(early);
     } catch (e) {
       set({ importError: errorMessage(e) });
@@ -164,10 +161,8 @@ export const createImportSlice: SliceCreator<ImportSlice> = (set, get, transport
   async startImport() {
     set({ importError: null });
     try {
-      const { jobId } = await transport.call('import.run', selectImportOptions(get()));
-      get().jobStarted(jobId, 'import');
+      const { jobId, early } = await get().startJob('import', () => transport.call('import.run', selectImportOptions(get())));
       set({ runJobId: jobId });
-      const early = finishedEventOf(get().jobs[jobId]);
       if (early) get().importJobFinished(early);
     } catch (e) {
       set({ importError: errorMessage(e) });

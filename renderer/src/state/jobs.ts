@@ -22,6 +22,12 @@ export interface JobState {
 export interface JobsSlice {
   jobs: Record<string, JobState>;
   jobStarted(jobId: string, kind: JobKind): void;
+  /**
+   * Start a job through `start` (the call that returns its id) and track it. `early` is its
+   * job.finished when that event overtook the call's response: the caller handles it as if it had
+   * arrived after.
+   */
+  startJob(kind: JobKind, start: () => Promise<{ jobId: string }>): Promise<{ jobId: string; early: JobFinished | null }>;
   jobProgress(p: JobProgress): void;
   jobFinished(f: JobFinished): void;
   cancelJob(jobId: string): Promise<void>;
@@ -33,6 +39,12 @@ export const createJobsSlice: SliceCreator<JobsSlice> = (set, get, transport) =>
   jobStarted(jobId, kind) {
     if (get().jobs[jobId]) return;
     set((s) => ({ jobs: { ...s.jobs, [jobId]: { jobId, kind, stage: 'starting', done: 0, total: 0, status: 'running' } } }));
+  },
+
+  async startJob(kind, start) {
+    const { jobId } = await start();
+    get().jobStarted(jobId, kind);
+    return { jobId, early: finishedEventOf(get().jobs[jobId]) };
   },
 
   jobProgress(p) {
