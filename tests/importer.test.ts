@@ -135,6 +135,28 @@ describe('the leaking drone video (Roboflow export of one video)', () => {
   });
 });
 
+describe('two imports at once (a double click)', () => {
+  it('get two folders, both complete', async () => {
+    const work = await tempDir();
+    const o = opts({ sources: [shared('real/rbc-roboflow-coco/valid')], name: 'same', ratios: [0.8, 0.2, 0] });
+    const [a, b] = await Promise.all([
+      runImport(o, standaloneJob(), ctx, { datasetsDir: work }),
+      runImport(o, standaloneJob(), ctx, { datasetsDir: work }),
+    ]);
+    expect(new Set([a.dir, b.dir])).toEqual(new Set([path.join(work, 'same'), path.join(work, 'same-2')]));
+    for (const r of [a, b]) expect((await fs.readdir(r.dir)).sort()).toContain('data.yaml');
+    expect((await fs.readdir(work)).sort()).toEqual(['same', 'same-2']);
+  });
+
+  it('a failed auto-named import gives its reserved folder back', async () => {
+    const work = await tempDir();
+    const bad = path.join(work, 'broken.json');
+    await fs.writeFile(bad, '{"images": [');
+    await expect(runImport(opts({ sources: [bad], name: 'x' }), standaloneJob(), ctx, { datasetsDir: work })).rejects.toThrow(/broken\.json/);
+    expect(await fs.readdir(work)).toEqual(['broken.json']);
+  });
+});
+
 describe('bad inputs leave nothing behind', () => {
   async function expectFailure(sources: string[], pattern: RegExp) {
     const work = await tempDir();

@@ -68,6 +68,8 @@ export async function createCoreApi(ctx: CoreContext, emit: Emit, options: CoreA
     'workspace.get': workspaceInfo,
     'workspace.set': async ({ path: p }) => {
       const abs = path.resolve(p);
+      // the workspace is an allowed root for serving files to the page: never a whole disk
+      if (path.parse(abs).root === abs) throw new Error(`${abs}: a disk's root cannot be the workspace; pick or create a folder for Spotter`);
       await fs.mkdir(path.join(abs, 'datasets'), { recursive: true });
       workspace = abs;
       await saveSettings(ctx.paths.dataDir, { ...settings, workspace: abs });

@@ -59,13 +59,17 @@ export async function walkFiles(root: string, signal?: AbortSignal): Promise<str
  */
 export async function sweepStaleTemp(tempDir: string, maxAgeMs = 24 * 3600_000): Promise<void> {
   const now = Date.now();
+  const uid = process.getuid?.();
   for (const dir of [tempDir, path.join(tempDir, 'uploads')]) {
+    // only a real folder of our own: never follow a symlink planted in place of the temp folder
+    const own = await fs.lstat(dir).catch(() => null);
+    if (!own?.isDirectory() || (uid !== undefined && own.uid !== uid)) continue;
     const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
     for (const e of entries) {
-      if (!e.isDirectory() || e.name === 'uploads') continue;
+      if (!e.isDirectory() || e.name === 'uploads') continue; // Dirent of a symlink is not a directory
       const p = path.join(dir, e.name);
-      const st = await fs.stat(p).catch(() => null);
-      if (st && now - st.mtimeMs > maxAgeMs) await fs.rm(p, { recursive: true, force: true }).catch(() => {});
+      const st = await fs.lstat(p).catch(() => null);
+      if (st?.isDirectory() && now - st.mtimeMs > maxAgeMs) await fs.rm(p, { recursive: true, force: true }).catch(() => {});
     }
   }
 }

@@ -265,7 +265,9 @@ async function start(): Promise<void> {
   // execa is ESM-only and main is bundled to CommonJS: load it with import(), which esbuild keeps.
   const { execa } = await import('execa');
   const ctx: CoreContext = {
-    paths: { dataDir, resourcesDir, tempDir: path.join(app.getPath('temp'), 'spotter') },
+    // temporary imports live in the user's own data folder: a shared /tmp/spotter could be pre-created
+    // (or symlinked) by another user of the machine
+    paths: { dataDir, resourcesDir, tempDir: path.join(dataDir, 'tmp') },
     logger,
     spawn: (file, args, options) => execa(file, args, options),
     version: SPOTTER_VERSION,

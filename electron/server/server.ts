@@ -414,6 +414,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     token,
     api,
     async close() {
+      // dropped files were copies for this session's imports; the datasets hold what was imported
+      await fsp.rm(uploadsDir, { recursive: true, force: true }).catch(() => {});
       for (const ws of clients) ws.terminate();
       clients.clear();
       await new Promise<void>((resolve) => wss.close(() => resolve()));

@@ -410,10 +410,19 @@ function defaultName(opts: ImportOptionsParsed): string {
   return safeName(first === '_annotations.coco' ? path.basename(path.dirname(opts.sources[0]!)) : first);
 }
 
-async function uniqueDir(parent: string, name: string): Promise<string> {
+/**
+ * Reserve `<parent>/<name>` (or `<name>-2`, `-3`, …) by creating it empty: two imports started at
+ * the same moment (a double click) get different folders instead of racing for one rename.
+ */
+async function reserveDir(parent: string, name: string): Promise<string> {
   for (let i = 1; ; i++) {
     const p = path.join(parent, i === 1 ? name : `${name}-${i}`);
-    if (!(await exists(p))) return p;
+    try {
+      await fs.mkdir(p);
+      return p;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
   }
 }
 
@@ -487,11 +496,18 @@ export async function runImport(input: ImportOptionsParsed, job: JobContext, ctx
     }
   } else {
     await fs.mkdir(env.datasetsDir, { recursive: true });
-    outDir = await uniqueDir(env.datasetsDir, defaultName(opts));
+    outDir = await reserveDir(env.datasetsDir, defaultName(opts));
   }
-  // validate what can be validated before reading a single image
-  computeGroups([], opts.group);
-  const prep = await prepareSources(opts, job, ctx);
+  const reserved = !opts.out;
+  let prep: Prepared;
+  try {
+    // validate what can be validated before reading a single image
+    computeGroups([], opts.group);
+    prep = await prepareSources(opts, job, ctx);
+  } catch (err) {
+    if (reserved) await fs.rmdir(outDir).catch(() => {});
+    throw err;
+  }
   const tmpDir = path.join(path.dirname(outDir), `.${path.basename(outDir)}.spotter-tmp-${randomBytes(4).toString('hex')}`);
   // the first folder this import creates on the way to outDir: removed again when the import fails
   let firstCreated: string | undefined;
@@ -710,6 +726,7 @@ export async function runImport(input: ImportOptionsParsed, job: JobContext, ctx
   } catch (err) {
     await fs.rm(tmpDir, { recursive: true, force: true }).catch(() => {});
     if (firstCreated) await fs.rm(firstCreated, { recursive: true, force: true }).catch(() => {});
+    if (reserved) await fs.rmdir(outDir).catch(() => {});
     if (job.signal.aborted) throw new CancelledError();
     throw err;
   } finally {
