@@ -135,6 +135,19 @@ describe('the leaking drone video (Roboflow export of one video)', () => {
   });
 });
 
+describe('images the annotations do not name', () => {
+  it('are reported, not silently imported or dropped', async () => {
+    const work = await tempDir();
+    const src = path.join(work, 'export');
+    await fs.cp(shared('real/rbc-roboflow-coco/valid'), src, { recursive: true });
+    const any = (await fs.readdir(src)).find((f) => f.endsWith('.jpg'))!;
+    await fs.copyFile(path.join(src, any), path.join(src, 'not-in-the-json.jpg'));
+    const r = await inspectImport(opts({ sources: [src] }), standaloneJob(), ctx);
+    const note = r.notes.find((n) => n.code === 'unlisted-images');
+    expect(note?.message).toMatch(/^1 image file in the export is not named by any annotation file.*not-in-the-json\.jpg/);
+  });
+});
+
 describe('two imports at once (a double click)', () => {
   it('get two folders, both complete', async () => {
     const work = await tempDir();

@@ -192,19 +192,26 @@ async function resolveImagePaths(prep: Prepared, job: JobContext): Promise<void>
     if (list) list.push(img);
     else bySource.set(img.source, [img]);
   }
+  // the image files of each searched place, listed once (a Roboflow export's three split files share one)
+  const listed = new Map<string, Set<string>>();
+  const imagesUnder = async (key: string, list: () => Promise<string[]>) => {
+    let set = listed.get(key);
+    if (!set) listed.set(key, (set = new Set((await list()).filter(isImageFile))));
+    return set;
+  };
   for (const [si, imgs] of bySource) {
     job.throwIfCancelled();
     const src = prep.sources[si]!;
     const annDir = path.dirname(src.detected.path);
     const inputIsDir = (await fs.stat(src.inputRoot).catch(() => null))?.isDirectory() ?? false;
-    const files: string[] = [];
-    if (inputIsDir) files.push(...(await walkFiles(src.inputRoot, job.signal)));
-    else {
-      const top = await fs.readdir(annDir, { withFileTypes: true }).catch(() => []);
-      files.push(...top.filter((e) => e.isFile()).map((e) => path.join(annDir, e.name)));
-      for (const d of [path.join(annDir, 'images'), path.join(annDir, '..', 'images')]) files.push(...(await walkFiles(d, job.signal)));
-    }
-    const index = new Set(files.filter(isImageFile));
+    const index = inputIsDir
+      ? await imagesUnder(src.inputRoot, () => walkFiles(src.inputRoot, job.signal))
+      : await imagesUnder(`file:${annDir}`, async () => {
+          const top = await fs.readdir(annDir, { withFileTypes: true }).catch(() => []);
+          const files = top.filter((e) => e.isFile()).map((e) => path.join(annDir, e.name));
+          for (const d of [path.join(annDir, 'images'), path.join(annDir, '..', 'images')]) files.push(...(await walkFiles(d, job.signal)));
+          return files;
+        });
     if (index.size === 0) continue; // an export without media: labels still convert
     const byName = new Map<string, string[]>();
     for (const f of index) {
@@ -246,6 +253,20 @@ async function resolveImagePaths(prep: Prepared, job: JobContext): Promise<void>
       }
       if (found) img.path = found;
     }
+  }
+  // images that sit in the export but that no annotation file names: not imported, and said so
+  const claimed = new Set(prep.images.map((i) => i.path).filter((p): p is string => !!p));
+  const unlisted = [...new Set([...listed.values()].flatMap((set) => [...set]))].filter((f) => !claimed.has(f));
+  if (unlisted.length) {
+    prep.notes.push({
+      severity: 'warning',
+      code: 'unlisted-images',
+      message: `${unlisted.length} image file${unlisted.length === 1 ? '' : 's'} in the export ${unlisted.length === 1 ? 'is' : 'are'} not named by any annotation file and ${unlisted.length === 1 ? 'was' : 'were'} not imported (e.g. ${unlisted
+        .slice(0, 3)
+        .map((f) => path.basename(f))
+        .join(', ')}); annotate ${unlisted.length === 1 ? 'it' : 'them'} or add ${unlisted.length === 1 ? 'it' : 'them'} as negatives`,
+      file: unlisted[0],
+    });
   }
 }
 
