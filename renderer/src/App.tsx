@@ -1,8 +1,10 @@
-import { Alert, AppShell, Badge, Button, Center, Group, Loader, NavLink, ScrollArea, Stack, Text, Title } from '@mantine/core';
+import { useEffect } from 'react';
+import { Alert, AppShell, Badge, Button, Center, Group, Loader, NavLink, Paper, Progress, ScrollArea, Stack, Text, Title } from '@mantine/core';
+import { useShallow } from 'zustand/react/shallow';
 import { useSpotter } from './state/react';
 import { selectAppError, selectAppStatus, selectDatasets, selectInfo, selectPage } from './state/app';
 import { selectDatasetDir } from './state/dataset';
-import { selectRunningJobCount } from './state/jobs';
+import { selectBackgroundJobs, selectRunningJobCount, type JobState } from './state/jobs';
 import { HomePage } from './pages/HomePage';
 import { ImportPage } from './pages/ImportPage';
 import { DatasetPage } from './pages/DatasetPage';
@@ -12,6 +14,7 @@ import { IconAlert, IconDataset, IconHome, IconImport } from './components/icons
 
 export function App() {
   const status = useSpotter(selectAppStatus);
+  useWindowDropGuard();
   return (
     <AppShell navbar={{ width: 232, breakpoint: 0 }} padding="md">
       <AppShell.Navbar p="xs">
@@ -28,6 +31,26 @@ export function App() {
       </AppShell.Main>
     </AppShell>
   );
+}
+
+/**
+ * A file dropped anywhere but the drop zone would make the browser open it and leave the app (serve
+ * mode): refuse drops outside it. The drop zone handles its own first (React listens at the root).
+ */
+function useWindowDropGuard() {
+  useEffect(() => {
+    const refuse = (e: DragEvent) => {
+      if (e.defaultPrevented || !e.dataTransfer?.types.includes('Files')) return;
+      e.preventDefault();
+      e.dataTransfer.dropEffect = 'none';
+    };
+    window.addEventListener('dragover', refuse);
+    window.addEventListener('drop', refuse);
+    return () => {
+      window.removeEventListener('dragover', refuse);
+      window.removeEventListener('drop', refuse);
+    };
+  }, []);
 }
 
 function CurrentPage() {
@@ -114,11 +137,69 @@ function Navbar() {
           </ScrollArea>
         </>
       )}
-      {info && (
-        <Text size="xs" c="dimmed" px="xs" mt="auto">
-          v{info.version} · {info.mode === 'serve' ? 'serve mode' : 'desktop'}
-        </Text>
-      )}
+      <Stack gap="xs" mt="auto">
+        <BackgroundJobs />
+        {info && (
+          <Text size="xs" c="dimmed" px="xs">
+            v{info.version} · {info.mode === 'serve' ? 'serve mode' : 'desktop'}
+          </Text>
+        )}
+      </Stack>
     </Stack>
+  );
+}
+
+const JOB_LABEL: Record<string, string> = { inspect: 'Inspect', import: 'Import', check: 'Health check' };
+
+/**
+ * Running jobs the current page does not show: an import while on another page, or jobs replayed
+ * after a reload that no page owns any more. Each with its stage, progress and Cancel.
+ */
+function BackgroundJobs() {
+  const jobs = useSpotter(useShallow(selectBackgroundJobs));
+  if (!jobs.length) return null;
+  return (
+    <Stack gap={6} data-testid="background-jobs">
+      <Text size="xs" c="dimmed" tt="uppercase" fw={600} px="xs">
+        Running
+      </Text>
+      {jobs.map((j) => (
+        <BackgroundJob key={j.jobId} job={j} />
+      ))}
+    </Stack>
+  );
+}
+
+function BackgroundJob({ job }: { job: JobState }) {
+  const cancelJob = useSpotter((s) => s.cancelJob);
+  const navigate = useSpotter((s) => s.navigate);
+  // the import slice's own jobs can be shown on their page
+  const onImportPage = useSpotter((s) => job.jobId === s.inspectJobId || job.jobId === s.runJobId);
+  const pct = job.total > 0 ? Math.min(100, (job.done / job.total) * 100) : 100;
+  return (
+    <Paper withBorder p={6} radius="sm" data-testid="background-job">
+      <Stack gap={4}>
+        <Group justify="space-between" gap={4} wrap="nowrap">
+          <Text size="xs" fw={600}>
+            {JOB_LABEL[job.kind] ?? job.kind}
+          </Text>
+          <Group gap={4} wrap="nowrap">
+            {onImportPage && (
+              <Button size="compact-xs" variant="subtle" onClick={() => navigate({ name: 'import' })}>
+                Show
+              </Button>
+            )}
+            <Button size="compact-xs" variant="default" loading={job.cancelling} onClick={() => void cancelJob(job.jobId)}>
+              Cancel
+            </Button>
+          </Group>
+        </Group>
+        <Text size="xs" c="dimmed" truncate title={job.stage}>
+          {job.stage}
+          {job.total > 0 ? ` · ${formatCount(job.done)} / ${formatCount(job.total)}` : ''}
+        </Text>
+        <Progress value={pct} size="xs" animated={job.total === 0} striped={job.total === 0} aria-label={`${job.kind} progress`} />
+      </Stack>
+    </Paper>
   );
 }

@@ -13,7 +13,8 @@ export interface Transport extends SpotterApi {
   /**
    * Turn dropped files into paths the core can read: in Electron the real paths
    * (webUtils.getPathForFile); in serve mode the files are streamed to the server into a
-   * temporary import folder, and the server-side paths are returned.
+   * temporary import folder, and the server-side paths are returned. Aborting `signal` stops every
+   * upload of the drop and rejects; no progress is reported after the promise settles.
    */
-  resolveDrop(files: File[], onProgress?: (sentBytes: number, totalBytes: number) => void): Promise<string[]>;
+  resolveDrop(files: File[], onProgress?: (sentBytes: number, totalBytes: number) => void, signal?: AbortSignal): Promise<string[]>;
 }

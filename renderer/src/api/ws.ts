@@ -51,6 +51,11 @@ interface UploadAnswer {
   size: number;
 }
 
+/** What an upload stopped by an AbortSignal rejects with (code `aborted`). */
+function abortError(relPath: string): TransportError {
+  return new TransportError(`upload of ${relPath} was cancelled`, 0, 'aborted');
+}
+
 function randomId(): string {
   const bytes = new Uint8Array(12);
   crypto.getRandomValues(bytes);
@@ -142,10 +147,17 @@ export function createServeTransport(opts: ServeTransportOptions): ServeTranspor
     };
   }
 
-  function upload(file: File, relPath: string, batch: string, onBytes: (loaded: number) => void): Promise<UploadAnswer> {
+  function upload(file: File, relPath: string, batch: string, signal: AbortSignal, onBytes: (loaded: number) => void): Promise<UploadAnswer> {
     // XHR, not fetch: it streams a File from disk and reports upload progress
     return new Promise((resolve, reject) => {
+      if (signal.aborted) return reject(abortError(relPath));
       const xhr = new XMLHttpRequest();
+      const onAbort = () => xhr.abort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      const settle = (fn: () => void) => {
+        signal.removeEventListener('abort', onAbort);
+        fn();
+      };
       xhr.open('POST', apiUrl('/api/upload', { batch, name: relPath }));
       xhr.setRequestHeader('x-spotter-token', token);
       xhr.setRequestHeader('Content-Type', 'application/octet-stream');
@@ -159,28 +171,43 @@ export function createServeTransport(opts: ServeTransportOptions): ServeTranspor
         }
         if (xhr.status === 200 && body.path && body.top) {
           onBytes(file.size);
-          resolve(body as UploadAnswer);
-        } else reject(new TransportError(body.message ?? `upload of ${relPath} failed (HTTP ${xhr.status})`, xhr.status, body.code));
+          settle(() => resolve(body as UploadAnswer));
+        } else
+          settle(() => reject(new TransportError(body.message ?? `upload of ${relPath} failed (HTTP ${xhr.status})`, xhr.status, body.code)));
       };
-      xhr.onerror = () => reject(new TransportError(`upload of ${relPath} failed: the connection was lost (is it a folder the browser cannot read?)`, 0));
+      xhr.onabort = () => settle(() => reject(abortError(relPath)));
+      xhr.onerror = () =>
+        settle(() => reject(new TransportError(`upload of ${relPath} failed: the connection was lost (is it a folder the browser cannot read?)`, 0)));
       xhr.send(file);
     });
   }
 
-  async function resolveDrop(files: File[], onProgress?: (sentBytes: number, totalBytes: number) => void): Promise<string[]> {
+  async function resolveDrop(
+    files: File[],
+    onProgress?: (sentBytes: number, totalBytes: number) => void,
+    signal?: AbortSignal,
+  ): Promise<string[]> {
     const items = await expandDrop(files);
+    // one controller for the whole drop: the first failure (or the caller's abort) stops every upload
+    const drop = new AbortController();
+    const stop = () => drop.abort();
+    if (signal?.aborted) stop();
+    signal?.addEventListener('abort', stop, { once: true });
     const total = items.reduce((n, i) => n + i.file.size, 0);
     const sent = new Array<number>(items.length).fill(0);
-    const report = () => onProgress?.(sent.reduce((a, b) => a + b, 0), total);
+    // XHR progress can still fire after a failure elsewhere: say nothing once the drop is over
+    const report = () => {
+      if (!drop.signal.aborted) onProgress?.(sent.reduce((a, b) => a + b, 0), total);
+    };
     report();
     const batch = randomId();
     const tops: string[] = new Array(items.length);
     let next = 0;
     const worker = async () => {
-      while (next < items.length) {
+      while (next < items.length && !drop.signal.aborted) {
         const i = next++;
         const item = items[i]!;
-        const answer = await upload(item.file, item.relPath, batch, (loaded) => {
+        const answer = await upload(item.file, item.relPath, batch, drop.signal, (loaded) => {
           sent[i] = loaded;
           report();
         });
@@ -188,7 +215,15 @@ export function createServeTransport(opts: ServeTransportOptions): ServeTranspor
       }
     };
     const n = Math.max(1, Math.min(opts.uploadConcurrency ?? 4, items.length));
-    await Promise.all(Array.from({ length: n }, worker));
+    try {
+      await Promise.all(Array.from({ length: n }, worker));
+      if (drop.signal.aborted) throw abortError(items[0]?.relPath ?? 'the drop');
+    } catch (err) {
+      stop();
+      throw err;
+    } finally {
+      signal?.removeEventListener('abort', stop);
+    }
     // one path per dropped item: a file's own path, a folder's folder
     return [...new Set(tops)];
   }

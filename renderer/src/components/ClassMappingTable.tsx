@@ -1,6 +1,6 @@
 import { Badge, Checkbox, Group, Paper, Stack, Table, Text, TextInput, Title, Tooltip } from '@mantine/core';
 import { useSpotter } from '../state/react';
-import { mergedTargets, selectClassRows } from '../state/import';
+import { mergedTargets, selectClassRows, selectImportLocked } from '../state/import';
 import { formatCount } from '../lib/paths';
 import { classColor } from '../lib/palette';
 
@@ -11,6 +11,7 @@ import { classColor } from '../lib/palette';
 export function ClassMappingTable() {
   const rows = useSpotter(selectClassRows);
   const setClassRow = useSpotter((s) => s.setClassRow);
+  const locked = useSpotter(selectImportLocked);
   const merged = mergedTargets(rows);
   const finalNames: string[] = [];
   for (const r of rows) {
@@ -68,7 +69,7 @@ export function ClassMappingTable() {
                           size="xs"
                           style={{ flex: 1 }}
                           value={r.target}
-                          disabled={r.drop}
+                          disabled={locked || r.drop}
                           aria-label={`target class for ${r.source}`}
                           onChange={(e) => setClassRow(r.source, { target: e.currentTarget.value })}
                           rightSectionWidth={64}
@@ -87,6 +88,7 @@ export function ClassMappingTable() {
                         checked={r.drop}
                         onChange={(e) => setClassRow(r.source, { drop: e.currentTarget.checked })}
                         aria-label={`drop ${r.source}`}
+                        disabled={locked}
                         styles={{ body: { justifyContent: 'center' } }}
                       />
                     </Table.Td>

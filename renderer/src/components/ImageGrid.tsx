@@ -6,7 +6,7 @@
 import { memo, useCallback, useEffect, useRef, useState } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useElementSize } from '@mantine/hooks';
-import { Alert, Group, SegmentedControl, Stack, Text } from '@mantine/core';
+import { Alert, Button, Group, SegmentedControl, Stack, Text } from '@mantine/core';
 import type { DatasetImage } from '../../../electron/shared/contract';
 import { useSpotter, useTransport } from '../state/react';
 import {
@@ -37,6 +37,7 @@ export function ImageGrid() {
   const total = useSpotter(selectGridTotal);
   const error = useSpotter(selectGridError);
   const names = useSpotter(selectClassNames);
+  const retry = useSpotter((s) => s.retryGrid);
   const [viewer, setViewer] = useState<number | null>(null);
   const onOpen = useCallback((index: number) => setViewer(index), []);
   return (
@@ -44,8 +45,13 @@ export function ImageGrid() {
       <GridToolbar />
       {names && <ClassLegend names={names} />}
       {error && (
-        <Alert color="red" variant="light" p="xs">
-          Could not load images: {error}
+        <Alert color="red" variant="light" p="xs" data-testid="grid-error">
+          <Group justify="space-between" gap="xs" wrap="nowrap">
+            <Text size="sm">Could not load images: {error}</Text>
+            <Button size="compact-xs" variant="default" onClick={retry} data-testid="grid-retry">
+              Retry
+            </Button>
+          </Group>
         </Alert>
       )}
       <GridBody total={total} onOpen={onOpen} />

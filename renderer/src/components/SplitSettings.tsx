@@ -13,7 +13,7 @@ import {
   Title,
 } from '@mantine/core';
 import { useSpotter } from '../state/react';
-import { regexProblem, selectInspect, selectSettings, type GroupMode } from '../state/import';
+import { regexProblem, selectImportLocked, selectInspect, selectInspectOutdated, selectInspecting, selectSettings, type GroupMode } from '../state/import';
 
 const SPLIT_LABELS = ['train', 'val', 'test'] as const;
 
@@ -23,6 +23,10 @@ export function SplitSettings() {
   const inspect = useSpotter(selectInspect);
   const setSettings = useSpotter((s) => s.setSettings);
   const reinspect = useSpotter((s) => s.inspectSources);
+  // an import is starting or running: these are the settings it runs with
+  const locked = useSpotter(selectImportLocked);
+  const outdated = useSpotter(selectInspectOutdated);
+  const inspecting = useSpotter(selectInspecting);
   const subsets = inspect?.subsets ?? [];
   const sum = settings.ratios.reduce((a, b) => a + b, 0);
   const regexError = settings.groupMode === 'custom' ? regexProblem(settings.groupRegex) : null;
@@ -44,6 +48,7 @@ export function SplitSettings() {
             onChange={(e) => setSettings({ name: e.currentTarget.value })}
             data-testid="dataset-name"
             spellCheck={false}
+            disabled={locked}
           />
           <div title="Detect writes boxes; segment writes polygons (boxes-only objects are reported)">
             <Text size="sm" fw={500} mb={4}>
@@ -53,6 +58,7 @@ export function SplitSettings() {
               fullWidth
               value={settings.task}
               onChange={(v) => setSettings({ task: v as 'detect' | 'segment' })}
+              disabled={locked}
               data={[
                 { value: 'detect', label: 'Detect' },
                 { value: 'segment', label: 'Segment' },
@@ -67,6 +73,7 @@ export function SplitSettings() {
             description="Spotter then audits them and reports every group and near-duplicate that crosses splits."
             checked={settings.keepSplits}
             onChange={(e) => setSettings({ keepSplits: e.currentTarget.checked })}
+            disabled={locked}
             data-testid="keep-splits"
           />
         )}
@@ -84,7 +91,7 @@ export function SplitSettings() {
                 decimalScale={3}
                 value={settings.ratios[i]}
                 onChange={(v) => setRatio(i, v)}
-                disabled={settings.keepSplits}
+                disabled={locked || settings.keepSplits}
               />
             ))}
             <NumberInput
@@ -95,7 +102,7 @@ export function SplitSettings() {
               allowDecimal={false}
               value={settings.seed}
               onChange={(v) => setSettings({ seed: typeof v === 'number' ? v : Number(v) || 0 })}
-              disabled={settings.keepSplits}
+              disabled={locked || settings.keepSplits}
             />
           </Group>
           {!settings.keepSplits && Math.abs(sum - 1) > 1e-6 && (
@@ -111,6 +118,7 @@ export function SplitSettings() {
             value={settings.groupMode}
             onChange={(v) => v && setSettings({ groupMode: v as GroupMode })}
             allowDeselect={false}
+            disabled={locked}
             data={[
               { value: 'auto', label: 'Auto-detect (recommended)' },
               { value: 'none', label: 'None: every image alone (leaks!)' },
@@ -127,6 +135,7 @@ export function SplitSettings() {
               error={regexError}
               classNames={{ input: 'mono' }}
               spellCheck={false}
+              disabled={locked}
             />
           ) : (
             <div />
@@ -139,6 +148,7 @@ export function SplitSettings() {
             allowDecimal={false}
             value={settings.guardGap ?? ''}
             onChange={(v) => setSettings({ guardGap: v === '' ? null : Number(v) })}
+            disabled={locked}
           />
           <NumberInput
             label="Near-duplicate threshold"
@@ -148,6 +158,7 @@ export function SplitSettings() {
             allowDecimal={false}
             value={settings.dupThreshold}
             onChange={(v) => setSettings({ dupThreshold: typeof v === 'number' ? v : Number(v) || 0 })}
+            disabled={locked}
           />
         </SimpleGrid>
         <Switch
@@ -155,11 +166,24 @@ export function SplitSettings() {
           checked={settings.keepCrowd}
           onChange={(e) => setSettings({ keepCrowd: e.currentTarget.checked })}
           size="sm"
+          disabled={locked}
         />
-        <Group>
-          <Button variant="default" size="xs" onClick={() => void reinspect()} disabled={!!regexError}>
+        <Group gap="xs">
+          <Button
+            variant="default"
+            size="xs"
+            onClick={() => void reinspect()}
+            disabled={locked || !!regexError}
+            loading={inspecting}
+            data-testid="update-preview"
+          >
             Update grouping preview
           </Button>
+          {outdated && !inspecting && (
+            <Text size="xs" c="orange" data-testid="preview-outdated">
+              The grouping preview is out of date.
+            </Text>
+          )}
         </Group>
       </Stack>
     </Paper>

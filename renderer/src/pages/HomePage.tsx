@@ -3,6 +3,7 @@ import { Alert, Badge, Button, Card, Group, Paper, SimpleGrid, Stack, Text, Titl
 import type { DatasetListItem } from '../../../electron/shared/contract';
 import { useSpotter } from '../state/react';
 import { selectDatasets, selectInfo, selectWorkspace, selectWorkspaceBusy, selectWorkspaceError } from '../state/app';
+import { selectImportLocked } from '../state/import';
 import { PathInput } from '../components/PathInput';
 import { IconAlert, IconFolder, IconImport } from '../components/icons';
 import { formatCount, plural } from '../lib/paths';
@@ -22,6 +23,8 @@ function SampleCard() {
   const info = useSpotter(selectInfo);
   const trySample = useSpotter((s) => s.trySample);
   const navigate = useSpotter((s) => s.navigate);
+  // an import is running: the button shows it instead of starting over (trySample does the same)
+  const importing = useSpotter(selectImportLocked);
   return (
     <Paper withBorder p="lg" radius="md">
       <Group justify="space-between" align="center" wrap="wrap" gap="md">
@@ -39,7 +42,7 @@ function SampleCard() {
             Import an export…
           </Button>
           <Button size="md" onClick={() => void trySample()} disabled={!info?.sampleDataset} data-testid="try-sample">
-            Try the sample dataset
+            {importing ? 'Show the running import' : 'Try the sample dataset'}
           </Button>
         </Group>
       </Group>

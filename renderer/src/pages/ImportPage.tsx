@@ -1,13 +1,17 @@
 import { useState } from 'react';
-import { Alert, Button, CloseButton, Group, Paper, SimpleGrid, Stack, Text, Title, Tooltip } from '@mantine/core';
+import { Alert, Button, CloseButton, Group, Loader, Paper, SimpleGrid, Stack, Text, Title, Tooltip } from '@mantine/core';
 import { useSpotter } from '../state/react';
 import {
+  selectCurrentInspect,
   selectImportError,
+  selectImportLocked,
   selectImportProblems,
   selectInspect,
+  selectInspecting,
   selectInspectJob,
   selectRunJob,
   selectSources,
+  selectStartDisabled,
 } from '../state/import';
 import { useShallow } from 'zustand/react/shallow';
 import { DropZone } from '../components/DropZone';
@@ -25,17 +29,17 @@ export function ImportPage() {
   const sources = useSpotter(selectSources);
   const inspect = useSpotter(selectInspect);
   const inspectJob = useSpotter(selectInspectJob);
-  const runJob = useSpotter(selectRunJob);
+  const inspecting = useSpotter(selectInspecting);
   const error = useSpotter(selectImportError);
   const resetImport = useSpotter((s) => s.resetImport);
-  const running = runJob?.status === 'running';
+  const locked = useSpotter(selectImportLocked);
 
   return (
     <Stack gap="md" maw={1280}>
       <Group justify="space-between">
         <Title order={2}>Import</Title>
         {sources.length > 0 && (
-          <Button variant="subtle" size="xs" onClick={resetImport} disabled={running}>
+          <Button variant="subtle" size="xs" onClick={resetImport} disabled={locked} data-testid="import-reset">
             Start over
           </Button>
         )}
@@ -51,7 +55,14 @@ export function ImportPage() {
           </Text>
         </Alert>
       )}
+      {inspecting && !inspectJob && (
+        <Group gap="xs" data-testid="inspect-starting">
+          <Loader size="xs" />
+          <Text size="sm">Inspecting: starting…</Text>
+        </Group>
+      )}
       {inspectJob && (inspectJob.status !== 'done' || !inspect) && <JobProgress job={inspectJob} />}
+      <EarlierInspectNotice />
 
       {inspect && (
         <>
@@ -66,10 +77,30 @@ export function ImportPage() {
             <ClassMappingTable />
             <SplitSettings />
           </SimpleGrid>
-          <StartBar />
         </>
       )}
+      {sources.length > 0 && <StartBar />}
     </Stack>
+  );
+}
+
+/** The summary shown is not the latest inspect's (it failed or was cancelled): say so, offer a retry. */
+function EarlierInspectNotice() {
+  const inspect = useSpotter(selectInspect);
+  const current = useSpotter(selectCurrentInspect);
+  const inspecting = useSpotter(selectInspecting);
+  const locked = useSpotter(selectImportLocked);
+  const reinspect = useSpotter((s) => s.inspectSources);
+  if (!inspect || current || inspecting) return null;
+  return (
+    <Alert color="yellow" variant="light" icon={<IconAlert />} data-testid="inspect-stale">
+      <Group justify="space-between" gap="xs">
+        <Text size="sm">The summary below comes from an earlier inspect; the latest one did not finish.</Text>
+        <Button size="compact-sm" variant="default" onClick={() => void reinspect()} disabled={locked}>
+          Inspect again
+        </Button>
+      </Group>
+    </Alert>
   );
 }
 
@@ -78,6 +109,7 @@ function SourcesPanel() {
   const removeSource = useSpotter((s) => s.removeSource);
   const addSources = useSpotter((s) => s.addSources);
   const pick = useSpotter((s) => s.pick);
+  const locked = useSpotter(selectImportLocked);
   const [typing, setTyping] = useState(false);
 
   const choose = async (kind: 'files' | 'folder') => {
@@ -89,19 +121,19 @@ function SourcesPanel() {
   return (
     <Stack gap="xs">
       <Group gap="xs">
-        <Button variant="default" size="xs" leftSection={<IconFile size={16} />} onClick={() => void choose('files')} data-testid="choose-files">
+        <Button variant="default" size="xs" leftSection={<IconFile size={16} />} onClick={() => void choose('files')} disabled={locked} data-testid="choose-files">
           Choose files…
         </Button>
-        <Button variant="default" size="xs" leftSection={<IconFolder size={16} />} onClick={() => void choose('folder')} data-testid="choose-folder">
+        <Button variant="default" size="xs" leftSection={<IconFolder size={16} />} onClick={() => void choose('folder')} disabled={locked} data-testid="choose-folder">
           Choose folder…
         </Button>
         {!typing && (
-          <Button variant="subtle" size="xs" onClick={() => setTyping(true)}>
+          <Button variant="subtle" size="xs" onClick={() => setTyping(true)} disabled={locked}>
             Type a path…
           </Button>
         )}
       </Group>
-      {typing && (
+      {typing && !locked && (
         <PathInput
           label="Export path (zip, folder or annotation file)"
           placeholder="/data/exports/task_12.zip"
@@ -127,7 +159,7 @@ function SourcesPanel() {
                     <bdi>{p}</bdi>
                   </Text>
                 </Group>
-                <CloseButton size="sm" aria-label={`remove ${basename(p)}`} onClick={() => removeSource(p)} />
+                <CloseButton size="sm" aria-label={`remove ${basename(p)}`} onClick={() => removeSource(p)} disabled={locked} />
               </Group>
             ))}
           </Stack>
@@ -139,24 +171,31 @@ function SourcesPanel() {
 
 function StartBar() {
   const problems = useSpotter(useShallow(selectImportProblems));
+  const disabled = useSpotter(selectStartDisabled);
+  const locked = useSpotter(selectImportLocked);
+  const inspecting = useSpotter(selectInspecting);
   const runJob = useSpotter(selectRunJob);
-  const inspectJob = useSpotter(selectInspectJob);
   const startImport = useSpotter((s) => s.startImport);
-  const running = runJob?.status === 'running';
-  const inspecting = inspectJob?.status === 'running';
-  const disabled = problems.length > 0 || running || inspecting;
   return (
-    <Paper withBorder p="md" radius="md" pos="sticky" bottom={8} style={{ zIndex: 5 }} shadow="sm">
+    <Paper withBorder p="md" radius="md" pos="sticky" bottom={8} style={{ zIndex: 5 }} shadow="sm" data-testid="start-bar">
       <Stack gap="sm">
         {runJob && runJob.status !== 'done' && <JobProgress job={runJob} />}
         <Group justify="space-between">
-          <Text size="sm" c={problems.length ? 'red' : 'dimmed'}>
+          <Text size="sm" c={problems.length ? 'red' : 'dimmed'} data-testid="import-problems">
             {problems.length
               ? problems.join(' ')
-              : 'Writes images/, labels/, data.yaml, split.json, health.json and mapping.json, atomically.'}
+              : inspecting
+                ? 'Waiting for the inspect to finish…'
+                : 'Writes images/, labels/, data.yaml, split.json, health.json and mapping.json, atomically.'}
           </Text>
           <Tooltip label={problems.join(' ')} disabled={!problems.length}>
-            <Button size="md" onClick={() => void startImport()} disabled={disabled} loading={running} data-testid="import-start">
+            <Button
+              size="md"
+              onClick={() => void startImport()}
+              disabled={disabled}
+              loading={locked}
+              data-testid="import-start"
+            >
               Start import
             </Button>
           </Tooltip>

@@ -19,6 +19,8 @@ export interface GridState {
   total: number | null;
   pages: Record<number, DatasetImage[]>;
   error: string | null;
+  /** pages whose request failed: `retryGrid` asks again */
+  failed: number[];
 }
 
 export interface DatasetSlice {
@@ -33,6 +35,8 @@ export interface DatasetSlice {
   showDataset(detail: DatasetDetail): void;
   setGridSplit(split: SplitFilter): void;
   ensurePage(page: number): void;
+  /** ask again for the pages that failed (the grid error's Retry) */
+  retryGrid(): void;
   runCheck(imgsz: number): Promise<void>;
   datasetJobFinished(f: JobFinished): void;
 }
@@ -44,11 +48,14 @@ const emptyGrid = (dir: string, split: SplitFilter): GridState => ({
   total: null,
   pages: {},
   error: null,
+  failed: [],
 });
 
 export const createDatasetSlice: SliceCreator<DatasetSlice> = (set, get, transport) => {
   // page requests in flight, per grid key (not state: nothing renders from it)
   const inFlight = new Set<string>();
+  // a check call awaiting its job id: a second click must not start another
+  let checkStarting = false;
 
   return {
     datasetDir: null,
@@ -102,31 +109,46 @@ export const createDatasetSlice: SliceCreator<DatasetSlice> = (set, get, transpo
         .then((res) => {
           const g = get().grid;
           if (g.key !== grid.key) return;
-          set({ grid: { ...g, total: res.total, pages: { ...g.pages, [page]: res.items } } });
+          const failed = g.failed.filter((p) => p !== page);
+          set({ grid: { ...g, total: res.total, pages: { ...g.pages, [page]: res.items }, failed, error: failed.length ? g.error : null } });
         })
         .catch((e: unknown) => {
           const g = get().grid;
-          if (g.key === grid.key) set({ grid: { ...g, error: errorMessage(e) } });
+          if (g.key === grid.key) set({ grid: { ...g, error: errorMessage(e), failed: [...new Set([...g.failed, page])] } });
         })
         .finally(() => inFlight.delete(reqKey));
     },
 
+    retryGrid() {
+      const g = get().grid;
+      set({ grid: { ...g, error: null, failed: [] } });
+      // no page known yet (the first request failed): start from the first
+      for (const page of g.failed.length ? g.failed : [0]) get().ensurePage(page);
+    },
+
     async runCheck(imgsz) {
       const dir = get().datasetDir;
-      if (!dir) return;
+      if (!dir || checkStarting || selectCheckJob(get())?.status === 'running') return;
+      checkStarting = true;
+      // a new action: the error of the last one is history
+      set({ detailError: null });
       try {
         const { jobId, early } = await get().startJob('check', () => transport.call('datasets.check', { dir, imgsz }));
+        if (get().datasetDir !== dir) return; // another dataset opened meanwhile: the job runs on in the navbar
         set({ checkJobId: jobId });
         if (early) get().datasetJobFinished(early);
+        get().pruneJobs();
       } catch (e) {
-        set({ detailError: errorMessage(e) });
+        if (get().datasetDir === dir) set({ detailError: errorMessage(e) });
+      } finally {
+        checkStarting = false;
       }
     },
 
     datasetJobFinished(f) {
       const { checkJobId, detail } = get();
       if (f.jobId !== checkJobId || f.status !== 'done' || !detail) return;
-      set({ detail: { ...detail, health: f.result as HealthReport } });
+      set({ detail: { ...detail, health: f.result as HealthReport }, detailError: null });
     },
   };
 };

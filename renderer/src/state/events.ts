@@ -1,7 +1,8 @@
 /**
  * The one place where transport events become state. Returns the unsubscribe.
  * job.progress -> jobs slice; job.finished (once per job) -> jobs slice, then the slices that own the job (import
- * navigates to the new dataset, dataset takes a fresh health report); workspace.changed -> app slice.
+ * navigates to the new dataset, dataset takes a fresh health report), then finished jobs are pruned;
+ * workspace.changed -> app slice.
  */
 import type { SpotterApi } from '../../../electron/shared/contract';
 import type { SpotterStore } from './store';
@@ -12,11 +13,10 @@ export function subscribeEvents(transport: SpotterApi, store: SpotterStore): () 
     transport.on('job.finished', (f) => {
       const s = store.getState();
       // serve mode replays recent job.finished events on every (re)connect: handle each job once
-      const known = s.jobs[f.jobId];
-      if (known && known.status !== 'running') return;
-      s.jobFinished(f);
+      if (!s.jobFinished(f)) return;
       s.importJobFinished(f);
       s.datasetJobFinished(f);
+      s.pruneJobs();
     }),
     transport.on('workspace.changed', (w) => store.getState().workspaceChanged(w)),
   ];

@@ -48,13 +48,25 @@ export const DEFAULT_SETTINGS: ImportSettings = {
   keepCrowd: true,
 };
 
+/** What an inspect was asked about: results for other sources are not shown, other settings mark it out of date. */
+export interface InspectRequest {
+  sources: string;
+  settings: string;
+}
+
 export interface ImportSlice {
   sources: string[];
   /** serve mode: bytes of dropped files streamed to the server */
   upload: { sent: number; total: number } | null;
+  /** set synchronously when a call that starts a job is made, cleared once the job id is known */
+  starting: { inspect: boolean; import: boolean };
+  /** the latest inspect job and what it was started for */
   inspectJobId: string | null;
+  inspectFor: InspectRequest | null;
   runJobId: string | null;
   inspect: InspectResult | null;
+  /** what `inspect` was started for */
+  inspectResultFor: InspectRequest | null;
   classRows: ClassRow[];
   settings: ImportSettings;
   /** errors of calls (not of jobs: those are on the job) */
@@ -62,6 +74,7 @@ export interface ImportSlice {
   addSources(paths: string[]): void;
   removeSource(path: string): void;
   dropFiles(files: File[]): Promise<void>;
+  cancelUpload(): void;
   inspectSources(): Promise<void>;
   trySample(): Promise<void>;
   setClassRow(source: string, patch: Partial<Pick<ClassRow, 'target' | 'drop'>>): void;
@@ -89,117 +102,195 @@ function rowsFromInspect(result: InspectResult, previous: ClassRow[]): ClassRow[
   });
 }
 
-export const createImportSlice: SliceCreator<ImportSlice> = (set, get, transport) => ({
-  sources: [],
-  upload: null,
-  inspectJobId: null,
-  runJobId: null,
-  inspect: null,
-  classRows: [],
-  settings: DEFAULT_SETTINGS,
-  importError: null,
+const sourcesKey = (sources: string[]) => JSON.stringify(sources);
+/** The settings the inspect result depends on (grouping preview, crowd counts); the rest only matter to the run. */
+const inspectSettingsKey = (st: ImportSettings) =>
+  JSON.stringify([st.groupMode, st.groupMode === 'custom' ? st.groupRegex : '', st.guardGap, st.keepCrowd]);
 
-  addSources(paths) {
-    const next = [...get().sources];
-    for (const p of paths) if (!next.includes(p)) next.push(p);
-    set({ sources: next });
-    void get().inspectSources();
-  },
+export const createImportSlice: SliceCreator<ImportSlice> = (set, get, transport) => {
+  // the latest inspect request: an older one still awaiting its job id is superseded
+  let inspectSeq = 0;
+  // the upload of the current drop (serve mode); aborted by Cancel or Start over
+  let uploadAbort: AbortController | null = null;
 
-  removeSource(path) {
-    const sources = get().sources.filter((p) => p !== path);
-    set({ sources });
-    if (sources.length) void get().inspectSources();
-    else get().resetImport();
-  },
+  const setStarting = (patch: Partial<ImportSlice['starting']>) => set({ starting: { ...get().starting, ...patch } });
 
-  async dropFiles(files) {
-    if (!files.length) return;
-    set({ upload: { sent: 0, total: files.reduce((n, f) => n + f.size, 0) }, importError: null });
-    try {
-      const paths = await transport.resolveDrop(files, (sent, total) => set({ upload: { sent, total } }));
-      set({ upload: null });
-      get().addSources(paths);
-    } catch (e) {
-      set({ upload: null, importError: `Could not read the dropped files: ${errorMessage(e)}` });
-    }
-  },
+  return {
+    sources: [],
+    upload: null,
+    starting: { inspect: false, import: false },
+    inspectJobId: null,
+    inspectFor: null,
+    runJobId: null,
+    inspect: null,
+    inspectResultFor: null,
+    classRows: [],
+    settings: DEFAULT_SETTINGS,
+    importError: null,
 
-  async inspectSources() {
-    const { sources, inspectJobId } = get();
-    if (!sources.length) return;
-    const prevJob = inspectJobId ? get().jobs[inspectJobId] : undefined;
-    if (prevJob?.status === 'running') void get().cancelJob(prevJob.jobId);
-    const s = get().settings;
-    if (!s.name) set({ settings: { ...s, name: datasetNameFromPath(sources[0]!) } });
-    set({ importError: null, runJobId: null });
-    try {
-      const { jobId, early } = await get().startJob('inspect', () => transport.call('import.inspect', selectImportOptions(get())));
-      set({ inspectJobId: jobId });
-      if (early) get().importJobFinished(early);
-    } catch (e) {
-      set({ importError: errorMessage(e) });
-    }
-  },
+    addSources(paths) {
+      if (selectImportLocked(get())) return;
+      const next = [...get().sources];
+      for (const p of paths) if (!next.includes(p)) next.push(p);
+      set({ sources: next });
+      void get().inspectSources();
+    },
 
-  async trySample() {
-    const sample = get().info?.sampleDataset;
-    if (!sample) return;
-    get().resetImport();
-    get().navigate({ name: 'import' });
-    get().addSources([sample]);
-  },
+    removeSource(path) {
+      if (selectImportLocked(get())) return;
+      const sources = get().sources.filter((p) => p !== path);
+      if (!sources.length) return get().resetImport();
+      set({ sources });
+      void get().inspectSources();
+    },
 
-  setClassRow(source, patch) {
-    set({ classRows: get().classRows.map((r) => (r.source === source ? { ...r, ...patch } : r)) });
-  },
+    async dropFiles(files) {
+      if (!files.length || get().upload || selectImportLocked(get())) return;
+      const abort = new AbortController();
+      uploadAbort = abort;
+      // progress may still trickle in after the drop settled (or was cancelled): only this drop's, and only until then
+      const current = () => uploadAbort === abort && !abort.signal.aborted;
+      set({ upload: { sent: 0, total: files.reduce((n, f) => n + f.size, 0) }, importError: null });
+      try {
+        const paths = await transport.resolveDrop(
+          files,
+          (sent, total) => {
+            if (current()) set({ upload: { sent, total } });
+          },
+          abort.signal,
+        );
+        if (!current()) return;
+        uploadAbort = null;
+        set({ upload: null });
+        get().addSources(paths);
+      } catch (e) {
+        if (uploadAbort !== abort) return; // Start over came in between
+        uploadAbort = null;
+        set({ upload: null, importError: abort.signal.aborted ? null : `Could not read the dropped files: ${errorMessage(e)}` });
+      }
+    },
 
-  setSettings(patch) {
-    set({ settings: { ...get().settings, ...patch } });
-  },
+    cancelUpload() {
+      uploadAbort?.abort();
+    },
 
-  async startImport() {
-    set({ importError: null });
-    try {
-      const { jobId, early } = await get().startJob('import', () => transport.call('import.run', selectImportOptions(get())));
-      set({ runJobId: jobId });
-      if (early) get().importJobFinished(early);
-    } catch (e) {
-      set({ importError: errorMessage(e) });
-    }
-  },
+    async inspectSources() {
+      const s0 = get();
+      if (!s0.sources.length || selectImportLocked(s0)) return;
+      const seq = ++inspectSeq;
+      const prevJob = selectInspectJob(s0);
+      if (prevJob?.status === 'running') void get().cancelJob(prevJob.jobId);
+      const st = s0.settings;
+      const request: InspectRequest = { sources: sourcesKey(s0.sources), settings: inspectSettingsKey(st) };
+      // a result for other sources would be misleading: clear it (class edits survive in classRows)
+      const sourcesChanged = s0.inspectResultFor?.sources !== request.sources;
+      set({
+        settings: st.name ? st : { ...st, name: datasetNameFromPath(s0.sources[0]!) },
+        importError: null,
+        runJobId: null, // not running: selectImportLocked said so
+        inspectJobId: null,
+        inspectFor: request,
+        ...(sourcesChanged ? { inspect: null, inspectResultFor: null } : {}),
+        starting: { ...s0.starting, inspect: true },
+      });
+      const options = selectImportOptions(get());
+      try {
+        const { jobId, early } = await get().startJob('inspect', () => transport.call('import.inspect', options));
+        if (seq !== inspectSeq) {
+          // superseded while waiting for the id (a quick second drop): stop this job, touch nothing
+          void get().cancelJob(jobId);
+          get().pruneJobs();
+          return;
+        }
+        set({ inspectJobId: jobId });
+        if (early) get().importJobFinished(early);
+        get().pruneJobs();
+      } catch (e) {
+        if (seq === inspectSeq) set({ importError: errorMessage(e) });
+      } finally {
+        if (seq === inspectSeq) setStarting({ inspect: false });
+      }
+    },
 
-  async cancelImportJobs() {
-    const { inspectJobId, runJobId } = get();
-    for (const id of [inspectJobId, runJobId]) if (id) await get().cancelJob(id);
-  },
+    async trySample() {
+      const sample = get().info?.sampleDataset;
+      if (!sample) return;
+      // an import is running: show it rather than throwing it away
+      if (!selectImportLocked(get())) {
+        get().resetImport();
+        get().addSources([sample]);
+      }
+      get().navigate({ name: 'import' });
+    },
 
-  resetImport() {
-    set({
-      sources: [],
-      upload: null,
-      inspectJobId: null,
-      runJobId: null,
-      inspect: null,
-      classRows: [],
-      settings: DEFAULT_SETTINGS,
-      importError: null,
-    });
-  },
+    setClassRow(source, patch) {
+      if (selectImportLocked(get())) return;
+      set({ classRows: get().classRows.map((r) => (r.source === source ? { ...r, ...patch } : r)) });
+    },
 
-  importJobFinished(f) {
-    const s = get();
-    if (f.jobId === s.inspectJobId && f.status === 'done' && f.result) {
-      const result = f.result as InspectResult;
-      const settings = result.subsets.length ? s.settings : { ...s.settings, keepSplits: false };
-      set({ inspect: result, classRows: rowsFromInspect(result, s.classRows), settings });
-    } else if (f.jobId === s.runJobId && f.status === 'done' && f.result) {
-      const result = f.result as ImportResult;
-      get().showDataset(result);
-      get().navigate({ name: 'dataset', dir: result.dir });
-    }
-  },
-});
+    setSettings(patch) {
+      if (selectImportLocked(get())) return;
+      set({ settings: { ...get().settings, ...patch } });
+    },
+
+    async startImport() {
+      if (selectStartDisabled(get())) return;
+      // before the round trip: a second click must find Start disabled
+      set({ importError: null, starting: { ...get().starting, import: true } });
+      try {
+        const { jobId, early } = await get().startJob('import', () => transport.call('import.run', selectImportOptions(get())));
+        set({ runJobId: jobId });
+        if (early) get().importJobFinished(early);
+        get().pruneJobs();
+      } catch (e) {
+        set({ importError: errorMessage(e) });
+      } finally {
+        setStarting({ import: false });
+      }
+    },
+
+    async cancelImportJobs() {
+      const { inspectJobId, runJobId } = get();
+      for (const id of [inspectJobId, runJobId]) if (id) await get().cancelJob(id);
+    },
+
+    resetImport() {
+      if (selectImportLocked(get())) return;
+      inspectSeq++; // an inspect still waiting for its id cancels itself
+      uploadAbort?.abort();
+      uploadAbort = null;
+      const inspectJob = selectInspectJob(get());
+      if (inspectJob?.status === 'running') void get().cancelJob(inspectJob.jobId);
+      set({
+        sources: [],
+        upload: null,
+        starting: { inspect: false, import: false },
+        inspectJobId: null,
+        inspectFor: null,
+        runJobId: null,
+        inspect: null,
+        inspectResultFor: null,
+        classRows: [],
+        settings: DEFAULT_SETTINGS,
+        importError: null,
+      });
+      get().pruneJobs();
+    },
+
+    importJobFinished(f) {
+      const s = get();
+      if (f.jobId === s.inspectJobId && f.status === 'done' && f.result) {
+        const result = f.result as InspectResult;
+        const settings = result.subsets.length ? s.settings : { ...s.settings, keepSplits: false };
+        set({ inspect: result, inspectResultFor: s.inspectFor, classRows: rowsFromInspect(result, s.classRows), settings });
+      } else if (f.jobId === s.runJobId && f.status === 'done' && f.result) {
+        const result = f.result as ImportResult;
+        get().showDataset(result);
+        get().navigate({ name: 'dataset', dir: result.dir });
+      }
+    },
+  };
+};
 
 /** The ImportOptions the current UI state stands for (used by both inspect and run). */
 export function selectImportOptions(s: State): ImportOptions {
@@ -226,11 +317,38 @@ export function selectImportOptions(s: State): ImportOptions {
   };
 }
 
-/** Why Start must stay disabled (empty: good to go). */
+/** An import is starting or running: sources and settings must not change under it. */
+export function selectImportLocked(s: State): boolean {
+  return s.starting.import || selectRunJob(s)?.status === 'running';
+}
+
+/** An inspect is starting or running (Start waits for it). */
+export function selectInspecting(s: State): boolean {
+  return s.starting.inspect || selectInspectJob(s)?.status === 'running';
+}
+
+/** The inspect result, when it is the one of the latest inspect job, done, for the current sources. */
+export function selectCurrentInspect(s: State): InspectResult | null {
+  if (!s.inspect || selectInspecting(s) || selectInspectJob(s)?.status !== 'done') return null;
+  return s.inspectResultFor?.sources === sourcesKey(s.sources) ? s.inspect : null;
+}
+
+/** The shown inspect result was made with other grouping settings: its preview is out of date. */
+export function selectInspectOutdated(s: State): boolean {
+  return !!s.inspect && !!s.inspectResultFor && s.inspectResultFor.settings !== inspectSettingsKey(s.settings);
+}
+
+/** Why Start must stay disabled (empty: good to go, once no inspect is running). */
 export function selectImportProblems(s: State): string[] {
   const problems: string[] = [];
   const st = s.settings;
-  if (!s.inspect) problems.push('Inspect the sources first.');
+  const inspectJob = selectInspectJob(s);
+  if (s.upload) problems.push('Wait for the upload to finish.');
+  if (!selectInspecting(s)) {
+    if (inspectJob?.status === 'failed') problems.push('Inspecting the sources failed: fix or remove them, then inspect again.');
+    else if (inspectJob?.status === 'cancelled') problems.push('Inspecting was cancelled: inspect the sources again.');
+    else if (!selectCurrentInspect(s)) problems.push('Inspect the sources first.');
+  }
   if (!st.name.trim()) problems.push('Give the dataset a name.');
   if (!st.keepSplits && st.ratios.reduce((a, b) => a + b, 0) <= 0) problems.push('The split ratios add up to 0.');
   if (st.groupMode === 'custom') {
@@ -239,6 +357,11 @@ export function selectImportProblems(s: State): string[] {
   }
   if (s.inspect && !s.classRows.some((r) => !r.drop)) problems.push('Every class is dropped.');
   return problems;
+}
+
+/** Start import is clickable only with no problem, the latest inspect done, and no import under way. */
+export function selectStartDisabled(s: State): boolean {
+  return selectImportLocked(s) || selectInspecting(s) || !selectCurrentInspect(s) || selectImportProblems(s).length > 0;
 }
 
 export function regexProblem(source: string): string | null {
@@ -261,6 +384,7 @@ export function mergedTargets(rows: ClassRow[]): Set<string> {
 export const selectSources = (s: State) => s.sources;
 export const selectUpload = (s: State) => s.upload;
 export const selectInspect = (s: State) => s.inspect;
+export const selectStarting = (s: State) => s.starting;
 export const selectClassRows = (s: State) => s.classRows;
 export const selectSettings = (s: State) => s.settings;
 export const selectImportError = (s: State) => s.importError;
