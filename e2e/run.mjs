@@ -4,12 +4,13 @@
  * Each `e2e/*.e2e.mjs` default-exports `async (t) => {}` (optional `export const timeout` in ms) and
  * gets its own server on a fresh data dir and workspace, its own browser context and a page already
  * showing the app in state ready. Screenshots (and on failure the page's console and the server's
- * log) go to e2e/artifacts/. The last line printed is `N passed, N failed`.
+ * log) go to e2e/artifacts/. A test whose prerequisite is missing calls `t.skip(reason)` (it throws).
+ * The last line printed is `N passed, N failed` (`, N skipped` when some were).
  *
  *   node e2e/run.mjs [name-filter]     CHROMIUM=/path/to/chromium to use another browser
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,12 +40,22 @@ function unavailable(reason) {
   done(0, 0, 1);
 }
 
+/**
+ * The trainer environment prepared by `npm run test:trainer-env` (or SPOTTER_TRAINER_PYTHON), so a
+ * fresh data dir does not need its own torch install.
+ */
+function trainerEnv() {
+  if (process.env.SPOTTER_TRAINER_PYTHON) return { SPOTTER_TRAINER_PYTHON: process.env.SPOTTER_TRAINER_PYTHON };
+  const file = path.join(root, '.cache', 'test-data', 'trainer-python.txt');
+  return existsSync(file) ? { SPOTTER_TRAINER_PYTHON: readFileSync(file, 'utf8').trim() } : {};
+}
+
 /** `spotter serve` on a random port; resolves once it printed its {url, token} line. */
 async function startServe(name) {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), `spotter-e2e-${name}-data-`));
   const workspace = await fs.mkdtemp(path.join(os.tmpdir(), `spotter-e2e-${name}-ws-`));
   const args = ['bin/spotter.mjs', 'serve', '--port', '0', '--data-dir', dataDir, '--workspace', workspace, '--print-url-json'];
-  const proc = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SPOTTER_DATA_DIR: dataDir } });
+  const proc = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SPOTTER_DATA_DIR: dataDir, ...trainerEnv() } });
   const log = [];
   proc.stderr.on('data', (c) => log.push(String(c)));
   const info = await new Promise((resolve, reject) => {
@@ -131,6 +142,7 @@ async function main() {
 
   let passed = 0;
   let failed = 0;
+  let skipped = 0;
   for (const file of files) {
     const name = file.replace(/\.e2e\.mjs$/, '');
     const mod = await import(pathToFileURL(path.join(here, file)).href);
@@ -143,6 +155,7 @@ async function main() {
     let context;
     let page;
     let ok = false;
+    let skipReason = null;
     try {
       server = await startServe(safe(name));
       context = await browser.newContext({ viewport: { width: 1440, height: 960 }, acceptDownloads: false });
@@ -169,6 +182,9 @@ async function main() {
         screenshot: (label) => page.screenshot({ path: path.join(artifacts, `${safe(name)}-${safe(label)}.png`), fullPage: true }),
         waitReady: () => waitReady(page),
         log: (...a) => console.log(`  ${name}:`, ...a),
+        skip: (reason) => {
+          throw Object.assign(new Error(reason), { e2eSkip: true });
+        },
       };
       await withTimeout(
         (async () => {
@@ -183,13 +199,18 @@ async function main() {
       if (pageFaults.length) throw new Error(`the page reported errors:\n${pageFaults.join('\n')}`);
       ok = true;
     } catch (err) {
-      console.log(`✗ ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)\n  ${String(err?.stack ?? err).split('\n').join('\n  ')}`);
-      if (page) await page.screenshot({ path: path.join(artifacts, `${safe(name)}-failure.png`), fullPage: true }).catch(() => {});
-      await fs.writeFile(path.join(artifacts, `${safe(name)}-console.log`), consoleLines.join('\n') + '\n');
-      if (server) await fs.writeFile(path.join(artifacts, `${safe(name)}-server.log`), server.log.join(''));
-      if (consoleLines.length) console.log(`  page console (last 20):\n    ${consoleLines.slice(-20).join('\n    ')}`);
-      if (server) console.log(`  server log tail:\n    ${server.log.join('').slice(-2000).split('\n').join('\n    ')}`);
-      console.log(`  artifacts: ${path.relative(root, artifacts)}/${safe(name)}-*`);
+      if (err?.e2eSkip) {
+        skipReason = err.message;
+        ok = true; // nothing to keep
+      } else {
+        console.log(`✗ ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)\n  ${String(err?.stack ?? err).split('\n').join('\n  ')}`);
+        if (page) await page.screenshot({ path: path.join(artifacts, `${safe(name)}-failure.png`), fullPage: true }).catch(() => {});
+        await fs.writeFile(path.join(artifacts, `${safe(name)}-console.log`), consoleLines.join('\n') + '\n');
+        if (server) await fs.writeFile(path.join(artifacts, `${safe(name)}-server.log`), server.log.join(''));
+        if (consoleLines.length) console.log(`  page console (last 20):\n    ${consoleLines.slice(-20).join('\n    ')}`);
+        if (server) console.log(`  server log tail:\n    ${server.log.join('').slice(-2000).split('\n').join('\n    ')}`);
+        console.log(`  artifacts: ${path.relative(root, artifacts)}/${safe(name)}-*`);
+      }
     } finally {
       await context?.close().catch(() => {});
       await server?.stop().catch(() => {});
@@ -199,13 +220,16 @@ async function main() {
         await fs.rm(server.workspace, { recursive: true, force: true });
       } else if (server) console.log(`  kept: ${server.dataDir} ${server.workspace}`);
     }
-    if (ok) {
+    if (skipReason !== null) {
+      skipped++;
+      console.log(`- ${name} skipped: ${skipReason}`);
+    } else if (ok) {
       passed++;
       console.log(`✓ ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     } else failed++;
   }
   await browser.close();
-  done(passed, failed);
+  done(passed, failed, skipped);
 }
 
 main().catch((err) => {

@@ -13,6 +13,7 @@ import { listDatasets, readDatasetDetail, readDatasetImages } from './datasets/s
 import { checkDataset } from './datasets/health.js';
 import { loadSettings, saveSettings } from './settings.js';
 import { sweepStaleTemp } from './fsutil.js';
+import { createTrainerHandlers } from './trainer/handlers.js';
 
 export type Emit = <E extends EventName>(event: E, payload: EventPayloads[E]) => void;
 
@@ -24,6 +25,11 @@ export interface CoreApiOptions {
   defaultWorkspace: string;
   /** use defaultWorkspace even when the saved settings name another (`spotter serve --workspace`) */
   forceWorkspace?: boolean;
+  /**
+   * Keep the computer awake while a run trains (Electron's powerSaveBlocker; the CLI uses the OS's
+   * inhibitor where there is one). Returns the release function.
+   */
+  keepAwake?: (reason: string) => () => void;
 }
 
 export interface CoreApi extends CallHandlers {
@@ -91,6 +97,7 @@ export async function createCoreApi(ctx: CoreContext, emit: Emit, options: CoreA
     'jobs.cancel': async ({ jobId }) => ({ cancelled: jobs.cancel(jobId) }),
     'datasets.get': async ({ dir }) => readDatasetDetail(dir),
     'datasets.images': async ({ dir, split, offset, limit }) => readDatasetImages(dir, { split, offset, limit }),
+    ...createTrainerHandlers({ ctx, emit, jobs, workspace: () => workspace, keepAwake: options.keepAwake }),
     'datasets.check': async ({ dir, imgsz }) => ({
       jobId: jobs.start('check', (job) =>
         checkDataset(dir, { imgsz, signal: job.signal, onProgress: (s, d, t) => job.progress(s, d, t) }),

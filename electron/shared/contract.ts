@@ -14,6 +14,8 @@ import {
 } from './schemas.js';
 
 export type { DatasetReport, HealthReport, MappingFile };
+import { type EnvReport, type TrainerEvent } from './trainer.js';
+export type { EnvReport, TrainerEvent };
 
 // ---------------------------------------------------------------- results
 
@@ -123,7 +125,104 @@ export interface DatasetImagesPage {
   items: DatasetImage[];
 }
 
-export type JobKind = 'inspect' | 'import' | 'check';
+export type JobKind = 'inspect' | 'import' | 'check' | 'env-setup' | 'train';
+
+// ---------------------------------------------------------------- training
+
+export interface TrainerEnvStatus {
+  /** the trainer environment exists and its import check passed */
+  ready: boolean;
+  /** the environment's interpreter (null before set-up) */
+  python: string | null;
+  venv: string;
+  /** the import check's report (null before set-up or when the interpreter cannot run) */
+  env: EnvReport | null;
+  /** what the hardware detection found: decides which torch build set-up installs */
+  hardware: { kind: 'nvidia' | 'apple' | 'cpu'; gpus: string[]; driver: string | null; note: string | null };
+  /** plain-language problems (missing packages, driver too old, …) */
+  problems: string[];
+}
+
+export type RunStatus = 'running' | 'done' | 'stopped' | 'failed' | 'crashed';
+
+export interface RunMetrics {
+  precision: number;
+  recall: number;
+  mAP50: number;
+  mAP50_95: number;
+}
+
+export interface RunSummary {
+  dir: string;
+  name: string;
+  label: string;
+  status: RunStatus;
+  createdAt: string;
+  model: string;
+  imgsz: number;
+  epochs: number;
+  epochsCompleted: number;
+  /** data.yaml path and the dataset's content hash */
+  dataset: string;
+  datasetHash: string | null;
+  /** best validation metrics so far (final ones when done) */
+  metrics: RunMetrics | null;
+  durationSeconds: number | null;
+  note: string;
+  isBaseline: boolean;
+  /** the test split was evaluated in this run (a decision was made on it) */
+  testEvaluated: boolean;
+}
+
+export interface PerClassMetrics {
+  name: string;
+  images: number;
+  instances: number;
+  p: number;
+  r: number;
+  ap50: number;
+  ap50_95: number;
+}
+
+export interface RunDetail {
+  summary: RunSummary;
+  /** args.yaml as Ultralytics wrote it */
+  args: Record<string, unknown>;
+  /** results.csv: columns from its header, one row per epoch */
+  columns: string[];
+  rows: number[][];
+  perClass: PerClassMetrics[];
+  commandSh: string;
+  summaryMd: string;
+  logTail: string;
+  /** the last event of a running run (live view rebuilt after reopening) */
+  lastEvent: TrainerEvent | null;
+}
+
+export interface MetricDelta {
+  base: number;
+  run: number;
+  delta: number;
+}
+
+export interface RunComparison {
+  baseline: RunSummary;
+  threshold: number;
+  runs: Array<{
+    run: RunSummary;
+    metrics: Record<keyof RunMetrics, MetricDelta>;
+    perClass: Array<{ name: string; ap50: MetricDelta | null; ap50_95: MetricDelta | null }>;
+    verdict: 'better' | 'same' | 'degraded';
+  }>;
+}
+
+export interface RunEstimate {
+  seconds: number;
+  /** how the estimate was made, in words */
+  basis: string;
+  /** run over an hour, or on the CPU only: ask before starting */
+  confirm: string | null;
+}
 
 export interface JobProgress {
   jobId: string;
@@ -148,6 +247,33 @@ export interface JobStarted {
 // ---------------------------------------------------------------- inputs
 
 const Empty = z.object({}).strict();
+
+/** A training request from the wizard or the CLI (Ultralytics names). */
+export const TrainRequest = z.object({
+  /** dataset folder or its data.yaml */
+  dataset: z.string().min(1),
+  /** model yaml name (yolov8n.yaml, yolo11s.yaml, yolo26n.yaml), a local .pt, or a previous run's best.pt */
+  model: z.string().min(1).default('yolov8n.yaml'),
+  label: z.string().max(80).optional(),
+  /** why this run exists: goes into summary.md and the report */
+  note: z.string().max(2000).default(''),
+  epochs: z.number().int().positive().default(1),
+  imgsz: z.number().int().positive().default(640),
+  batch: z.number().default(-1),
+  device: z.string().default('auto'),
+  workers: z.number().int().min(0).default(2),
+  patience: z.number().int().min(0).optional(),
+  optimizer: z.string().optional(),
+  lr0: z.number().positive().optional(),
+  cos_lr: z.boolean().optional(),
+  seed: z.number().int().optional(),
+  cache: z.union([z.boolean(), z.enum(['ram', 'disk'])]).optional(),
+  /** any other Ultralytics train argument (augmentation fields, …) */
+  extra: z.record(z.string(), z.union([z.number(), z.string(), z.boolean(), z.null()])).default({}),
+  /** start even though the dataset's health check has errors */
+  overrideHealth: z.boolean().default(false),
+});
+export type TrainRequest = z.input<typeof TrainRequest>;
 const DirInput = z.object({ dir: z.string().min(1) });
 
 export const CallInputs = {
@@ -166,6 +292,16 @@ export const CallInputs = {
     limit: z.number().int().min(1).max(1000).default(200),
   }),
   'datasets.check': DirInput.extend({ imgsz: z.number().int().positive().default(640) }),
+  'trainer.env': Empty,
+  'trainer.setup': z.object({ repair: z.boolean().default(false), wheelhouse: z.string().optional() }),
+  'runs.list': Empty,
+  'runs.get': DirInput,
+  'runs.start': TrainRequest,
+  'runs.estimate': TrainRequest,
+  'runs.stop': DirInput,
+  'runs.resume': DirInput,
+  'runs.setBaseline': z.object({ dir: z.string().nullable() }),
+  'runs.compare': z.object({ baseline: z.string().optional(), runs: z.array(z.string()).default([]), threshold: z.number().min(0).default(0.01) }),
 } as const;
 
 export interface CallOutputs {
@@ -179,6 +315,16 @@ export interface CallOutputs {
   'datasets.get': DatasetDetail;
   'datasets.images': DatasetImagesPage;
   'datasets.check': JobStarted;
+  'trainer.env': TrainerEnvStatus;
+  'trainer.setup': JobStarted;
+  'runs.list': RunSummary[];
+  'runs.get': RunDetail;
+  'runs.start': JobStarted & { dir: string };
+  'runs.estimate': RunEstimate;
+  'runs.stop': { stopping: boolean };
+  'runs.resume': JobStarted & { dir: string };
+  'runs.setBaseline': { baseline: string | null };
+  'runs.compare': RunComparison;
 }
 
 export type CallName = keyof typeof CallInputs;
@@ -191,15 +337,30 @@ export interface JobResults {
   inspect: InspectResult;
   import: ImportResult;
   check: HealthReport;
+  'env-setup': TrainerEnvStatus;
+  train: RunSummary;
 }
 
 export interface EventPayloads {
   'job.progress': JobProgress;
   'job.finished': JobFinished;
   'workspace.changed': WorkspaceInfo;
+  /** every validated sidecar event of a run, live */
+  'run.event': { dir: string; event: TrainerEvent };
+  /** the run list changed (a run started, ended, or the baseline moved) */
+  'runs.changed': { runs: RunSummary[]; baseline: string | null };
+  /** a line of the environment set-up log (pip output) */
+  'trainer.setupLog': { jobId: string; line: string };
 }
 export type EventName = keyof EventPayloads;
-export const EVENT_NAMES = ['job.progress', 'job.finished', 'workspace.changed'] as const satisfies readonly EventName[];
+export const EVENT_NAMES = [
+  'job.progress',
+  'job.finished',
+  'workspace.changed',
+  'run.event',
+  'runs.changed',
+  'trainer.setupLog',
+] as const satisfies readonly EventName[];
 export const CALL_NAMES = Object.keys(CallInputs) as CallName[];
 
 /** What the core implements and both transports expose: one handler per call (inputs already parsed). */

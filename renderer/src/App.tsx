@@ -8,6 +8,9 @@ import { selectBackgroundJobs, selectRunningJobCount, type JobState } from './st
 import { HomePage } from './pages/HomePage';
 import { ImportPage } from './pages/ImportPage';
 import { DatasetPage } from './pages/DatasetPage';
+import { TrainPage } from './pages/TrainPage';
+import { RunsPage } from './pages/RunsPage';
+import { IconRuns, IconTrain } from './components/train/icons';
 import { Logo } from './components/Logo';
 import { formatCount, plural } from './lib/paths';
 import { IconAlert, IconDataset, IconHome, IconImport } from './components/icons';
@@ -62,6 +65,10 @@ function CurrentPage() {
       return <ImportPage />;
     case 'dataset':
       return <DatasetPage key={page.dir} />;
+    case 'train':
+      return <TrainPage />;
+    case 'runs':
+      return <RunsPage />;
   }
 }
 
@@ -117,6 +124,8 @@ function Navbar() {
           onClick={() => datasetDir && navigate({ name: 'dataset', dir: datasetDir })}
           data-testid="nav-dataset"
         />
+        <NavLink label="Train" leftSection={<IconTrain />} active={page.name === 'train'} onClick={() => navigate({ name: 'train' })} data-testid="nav-train" />
+        <NavLink label="Runs" leftSection={<IconRuns />} active={page.name === 'runs'} onClick={() => navigate({ name: 'runs' })} data-testid="nav-runs" />
       </div>
       {datasets && datasets.length > 0 && (
         <>
@@ -149,7 +158,7 @@ function Navbar() {
   );
 }
 
-const JOB_LABEL: Record<string, string> = { inspect: 'Inspect', import: 'Import', check: 'Health check' };
+const JOB_LABEL: Record<string, string> = { inspect: 'Inspect', import: 'Import', check: 'Health check', train: 'Training', 'env-setup': 'Trainer set-up' };
 
 /**
  * Running jobs the current page does not show: an import while on another page, or jobs replayed
@@ -175,6 +184,15 @@ function BackgroundJob({ job }: { job: JobState }) {
   const navigate = useSpotter((s) => s.navigate);
   // the import slice's own jobs can be shown on their page
   const onImportPage = useSpotter((s) => job.jobId === s.inspectJobId || job.jobId === s.runJobId);
+  // a training started or resumed here: its run's live view; a set-up: the Train page
+  const runDir = useSpotter((s) => Object.entries(s.runJobs).find(([, j]) => j.jobId === job.jobId)?.[0]);
+  const show = onImportPage
+    ? () => navigate({ name: 'import' })
+    : runDir
+      ? () => navigate({ name: 'runs', dir: runDir })
+      : job.kind === 'env-setup'
+        ? () => navigate({ name: 'train' })
+        : null;
   const pct = job.total > 0 ? Math.min(100, (job.done / job.total) * 100) : 100;
   return (
     <Paper withBorder p={6} radius="sm" data-testid="background-job">
@@ -184,8 +202,8 @@ function BackgroundJob({ job }: { job: JobState }) {
             {JOB_LABEL[job.kind] ?? job.kind}
           </Text>
           <Group gap={4} wrap="nowrap">
-            {onImportPage && (
-              <Button size="compact-xs" variant="subtle" onClick={() => navigate({ name: 'import' })}>
+            {show && (
+              <Button size="compact-xs" variant="subtle" onClick={show}>
                 Show
               </Button>
             )}

@@ -1,5 +1,5 @@
 import { lazy, Suspense } from 'react';
-import { ActionIcon, Alert, Badge, Center, CopyButton, Group, Loader, Paper, SimpleGrid, Stack, Text, Title, Tooltip } from '@mantine/core';
+import { ActionIcon, Alert, Badge, Button, Center, CopyButton, Group, Loader, Paper, SimpleGrid, Stack, Text, Title, Tooltip } from '@mantine/core';
 import type { DatasetDetail } from '../../../electron/shared/contract';
 import { useSpotter } from '../state/react';
 import { selectDetail, selectDetailError, selectDetailStatus } from '../state/dataset';
@@ -105,6 +105,7 @@ function DatasetView({ detail }: { detail: DatasetDetail }) {
 
 function Header({ detail, images }: { detail: DatasetDetail; images: number }) {
   const { report } = detail;
+  const openWizard = useSpotter((s) => s.openWizard);
   return (
     <Stack gap={4}>
       <Group gap="sm" align="center">
@@ -122,6 +123,9 @@ function Header({ detail, images }: { detail: DatasetDetail; images: number }) {
           {[...new Set(report.sources.map((s) => s.format))].join(' + ')} · {new Date(report.created_at).toLocaleString()} · Spotter{' '}
           {report.spotter_version}
         </Text>
+        <Button size="xs" ml="auto" onClick={() => openWizard({ dataset: detail.dir, overrideHealth: false }, 0)} data-testid="train-on-dataset">
+          Train on this dataset…
+        </Button>
       </Group>
       <Text size="sm" c="dimmed" className="mono" data-testid="dataset-dir">
         {detail.dir}

@@ -9,8 +9,10 @@ import { createAppSlice, type AppSlice } from './app';
 import { createJobsSlice, type JobsSlice } from './jobs';
 import { createImportSlice, type ImportSlice } from './import';
 import { createDatasetSlice, type DatasetSlice } from './dataset';
+import { createTrainSlice, type TrainSlice } from './train';
+import { createRunsSlice, type RunsSlice } from './runs';
 
-export type State = AppSlice & JobsSlice & ImportSlice & DatasetSlice;
+export type State = AppSlice & JobsSlice & ImportSlice & DatasetSlice & TrainSlice & RunsSlice;
 export type SetState = StoreApi<State>['setState'];
 export type GetState = StoreApi<State>['getState'];
 export type SliceCreator<T> = (set: SetState, get: GetState, transport: Transport) => T;
@@ -22,5 +24,7 @@ export function createSpotterStore(transport: Transport): SpotterStore {
     ...createJobsSlice(set, get, transport),
     ...createImportSlice(set, get, transport),
     ...createDatasetSlice(set, get, transport),
+    ...createTrainSlice(set, get, transport),
+    ...createRunsSlice(set, get, transport),
   }));
 }

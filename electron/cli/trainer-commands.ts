@@ -1,0 +1,287 @@
+/**
+ * Training from the command line (stable interface; scripts and reviews depend on it):
+ *   spotter env status [--json]            spotter env setup [--wheelhouse dir] [--repair]
+ *   spotter train <dataset dir|data.yaml> [--model] [--epochs] [--imgsz] [--batch] [--device] [--label]
+ *                 [--note] [--workspace dir] [--json] [--override-health]      spotter train --resume <run dir>
+ *   spotter export <run dir> [--format onnx] [--imgsz N]
+ *   spotter runs report [--workspace dir]  spotter runs compare <baseline run> <run>... [--json]
+ * Exit codes: 0 ok (train: the run completed), 1 error, 2 usage, 3 the dataset's health check refused
+ * the run, 130 stopped with Ctrl-C (the run stops gracefully and can be resumed).
+ */
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { TrainRequest, type TrainerEnvStatus } from '../shared/contract.js';
+import type { TrainerEvent } from '../shared/trainer.js';
+import type { CoreContext } from '../core/context.js';
+import { loadSettings } from '../core/settings.js';
+import { envStatus, requireReadyEnv, setupEnv } from '../core/trainer/env.js';
+import { exportRun } from '../core/trainer/export.js';
+import { compareRuns, comparisonText, writeReport } from '../core/trainer/reports.js';
+import { checkResumable, HealthRefusal, prepareRun, reserveRunDir, trainRun, type TrainOutcome } from '../core/trainer/runs.js';
+import { f3, formatDuration } from '../core/trainer/summary.js';
+import { cliJob, cliOptionName, ExitCode, parseIntArg, printHealth } from './common.js';
+
+/** --workspace, else the app's saved workspace, else ~/Spotter. */
+export async function cliWorkspace(ctx: CoreContext, given?: string): Promise<string> {
+  if (given) return path.resolve(given);
+  const s = await loadSettings(ctx.paths.dataDir);
+  return s.workspace ? path.resolve(s.workspace) : path.join(os.homedir(), 'Spotter');
+}
+
+/**
+ * Keep the computer from sleeping while training, where the OS offers a command for it (macOS
+ * caffeinate, systemd-inhibit on Linux); silently nothing elsewhere.
+ */
+function keepAwake(reason: string): () => void {
+  const cmd: [string, string[]] | null =
+    process.platform === 'darwin'
+      ? ['caffeinate', ['-i', '-w', String(process.pid)]]
+      : process.platform === 'linux'
+        ? ['systemd-inhibit', ['--what=idle:sleep', '--who=Spotter', `--why=${reason}`, '--mode=block', 'sleep', 'infinity']]
+        : null;
+  if (!cmd) return () => {};
+  try {
+    const sub = execa(cmd[0], cmd[1], { stdio: 'ignore', reject: false, cleanup: true });
+    sub.catch(() => {});
+    return () => {
+      sub.kill();
+    };
+  } catch {
+    return () => {};
+  }
+}
+
+function parseNumber(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError('expected a number');
+  return n;
+}
+
+/** --set key=value: any other Ultralytics train argument, typed as the `yolo` CLI types it. */
+function parseSet(v: string, prev: Record<string, number | string | boolean | null>) {
+  const eq = v.indexOf('=');
+  if (eq <= 0) throw new InvalidArgumentError(`expected key=value, got "${v}"`);
+  const raw = v.slice(eq + 1);
+  const val = /^(true|false)$/i.test(raw) ? raw.toLowerCase() === 'true' : /^(none|null)$/i.test(raw) ? null : raw.trim() !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw;
+  return { ...prev, [v.slice(0, eq)]: val };
+}
+
+function printEnv(s: TrainerEnvStatus, out: NodeJS.WritableStream): void {
+  out.write(`trainer environment: ${s.ready ? 'ready' : 'NOT READY'}\n`);
+  out.write(`python: ${s.python ?? '(none yet)'}\nenvironment: ${s.venv}\n`);
+  const h = s.hardware;
+  out.write(`hardware: ${h.kind}${h.gpus.length ? ` — ${h.gpus.join(', ')}` : ''}${h.driver ? `, driver ${h.driver}` : ''}${h.note ? ` (${h.note})` : ''}\n`);
+  if (s.env) {
+    const e = s.env;
+    out.write(`python ${e.python_version}, torch ${e.torch ?? '-'} (CUDA ${e.cuda ?? 'none'}, GPU usable: ${e.cuda_available ? 'yes' : 'no'}${e.mps_available ? ', MPS usable' : ''}), torchvision ${e.torchvision ?? '-'}, ultralytics ${e.ultralytics ?? '-'}, numpy ${e.numpy ?? '-'}, onnx ${e.onnx ?? '-'}\n`);
+    for (const g of e.gpus) out.write(`  GPU ${g.name}, ${g.memory_gb.toFixed(1)} GB\n`);
+  }
+  for (const p of s.problems) out.write(`problem: ${p}\n`);
+}
+
+/** One line per epoch for logs (no TTY), on stderr. */
+function epochLine(e: TrainerEvent): string | null {
+  if (e.type === 'epoch_end') {
+    const losses = Object.entries(e.losses).map(([k, v]) => `${k.replace(/^train\//, '')} ${v.toFixed(3)}`).join(', ');
+    return `epoch ${e.epoch}/${e.epochs}: ${losses} (${e.seconds.toFixed(1)} s)`;
+  }
+  if (e.type === 'val') {
+    const pick = (k: string) => e.metrics[`metrics/${k}(B)`] ?? e.metrics[k];
+    return `  val: mAP50 ${f3(pick('mAP50'))}, mAP50-95 ${f3(pick('mAP50-95'))}, P ${f3(pick('precision'))}, R ${f3(pick('recall'))}`;
+  }
+  if (e.type === 'error') return `error (${e.code}): ${e.message}${e.hint ? ` — ${e.hint}` : ''}`;
+  return null;
+}
+
+export function registerTrainerCommands(program: Command, ctxOf: () => CoreContext): void {
+  const verbose = () => !!program.opts().verbose;
+
+  // ---------------------------------------------------------------- env
+  const env = program.command('env').description('the Python trainer environment (torch + Ultralytics)');
+  env
+    .command('status')
+    .description("show the trainer environment: interpreter, torch/CUDA, Ultralytics, problems (exit 1 when not ready)")
+    .option('--json', 'print {ready, python, venv, env, hardware, problems} as JSON')
+    .action(async (o) => {
+      const s = await envStatus(ctxOf());
+      if (o.json) process.stdout.write(JSON.stringify(s, null, 2) + '\n');
+      else printEnv(s, process.stdout);
+      if (!s.ready) throw new ExitCode(1);
+    });
+  env
+    .command('setup')
+    .description("create the trainer environment in the app's data folder and install the pinned torch + Ultralytics for this hardware")
+    .option('--wheelhouse <dir>', 'install offline from a folder of wheels (pip --no-index --find-links)')
+    .option('--repair', 'remove the environment and install everything again', false)
+    .option('--json', 'print the final status as JSON on stdout')
+    .action(async (o) => {
+      const ctx = ctxOf();
+      const { job, done } = cliJob(!!o.json, verbose());
+      let s: TrainerEnvStatus;
+      try {
+        s = await setupEnv(ctx, { repair: o.repair, wheelhouse: o.wheelhouse }, job, (line) => process.stderr.write(`${line}\n`));
+      } finally {
+        done();
+      }
+      if (o.json) process.stdout.write(JSON.stringify(s, null, 2) + '\n');
+      else printEnv(s, process.stdout);
+    });
+
+  // ---------------------------------------------------------------- train
+  program
+    .command('train')
+    .description('train a YOLO model on a dataset in the foreground (Ctrl-C stops gracefully); writes a run folder in <workspace>/runs')
+    .argument('[dataset]', 'dataset folder or its data.yaml')
+    .option('--model <yaml|pt>', "model yaml (yolov8n.yaml, yolo11s.yaml, …) or a local .pt (fine-tune: a run's weights/best.pt)", 'yolov8n.yaml')
+    .option('--epochs <n>', 'epochs', parseIntArg, 1)
+    .option('--imgsz <n>', 'training image size', parseIntArg, 640)
+    .option('--batch <n>', 'batch size (-1: auto on CUDA, 8 elsewhere)', parseNumber, -1)
+    .option('--device <d>', "auto, cpu, 0, 0,1, mps", 'auto')
+    .option('--workers <n>', 'dataloader workers', parseIntArg, 2)
+    .option('--patience <n>', 'stop after this many epochs without improvement', parseIntArg)
+    .option('--seed <n>', 'random seed', parseIntArg)
+    .option('--lr0 <x>', 'initial learning rate', parseNumber)
+    .option('--optimizer <name>', 'SGD, AdamW, auto, …')
+    .option('--cos-lr', 'cosine learning-rate schedule')
+    .option('--set <key=value>', 'any other Ultralytics train argument (mosaic=0.2, degrees=180, …); repeatable', parseSet, {})
+    .option('--label <name>', 'a short name for the run (folder: <UTC>_<label>)')
+    .option('--note <text>', 'why this run exists (goes into summary.md and REPORT.md)', '')
+    .option('--workspace <dir>', "workspace folder (default: the app's workspace, else ~/Spotter)")
+    .option('--override-health', "train even though the dataset's health check found errors", false)
+    .option('--resume <run dir>', 'continue a stopped or crashed run from its weights/last.pt')
+    .option('--json', 'NDJSON events on stdout, then a final object with run_dir')
+    .action(async (dataset: string | undefined, o) => {
+      const json = !!o.json;
+      if (!dataset && !o.resume) throw new CommanderError(2, 'usage', 'name a dataset folder or data.yaml, or --resume <run dir>');
+      if (dataset && o.resume) throw new CommanderError(2, 'usage', '--resume continues an existing run: give no dataset with it');
+      const ctx = ctxOf();
+      let dir: string;
+      let request: ReturnType<typeof TrainRequest.parse> | null = null;
+      if (o.resume) {
+        dir = path.resolve(o.resume);
+        await checkResumable(dir);
+      } else {
+        const parsed = TrainRequest.safeParse({
+          dataset: path.resolve(dataset!),
+          model: o.model,
+          label: o.label,
+          note: o.note,
+          epochs: o.epochs,
+          imgsz: o.imgsz,
+          batch: o.batch,
+          device: String(o.device),
+          workers: o.workers,
+          patience: o.patience,
+          optimizer: o.optimizer,
+          lr0: o.lr0,
+          cos_lr: o.cosLr,
+          seed: o.seed,
+          extra: o.set,
+          overrideHealth: o.overrideHealth,
+        });
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0]!;
+          throw new CommanderError(2, 'usage', `invalid --${cliOptionName(String(issue.path[0] ?? ''))}: ${issue.message}`);
+        }
+        request = parsed.data;
+        dir = reserveRunDir(await cliWorkspace(ctx, o.workspace), request.label, request);
+      }
+      const { python, env: report } = await requireReadyEnv(ctx);
+      const { job, done } = cliJob(json, verbose());
+      const release = keepAwake(`training ${path.basename(dir)}`);
+      const tty = !json && process.stderr.isTTY;
+      let outcome: TrainOutcome;
+      try {
+        if (request) {
+          try {
+            await prepareRun(ctx, dir, request, { python, report }, job);
+          } catch (err) {
+            if (!(err instanceof HealthRefusal)) throw err;
+            done();
+            process.stderr.write(`spotter: ${err.dataYaml}: the dataset's health check found errors; not training (--override-health to train anyway)\n`);
+            printHealth(err.health, process.stderr);
+            throw new ExitCode(3);
+          }
+          if (!json) process.stderr.write(`run: ${dir}\n`);
+        }
+        outcome = await trainRun(ctx, dir, python, job, {
+          onEvent: (e) => {
+            if (json) process.stdout.write(JSON.stringify(e) + '\n');
+            else if (!tty) {
+              const line = epochLine(e);
+              if (line) process.stderr.write(line + '\n');
+            }
+          },
+          onLog: verbose() && !tty ? (l) => process.stderr.write(`  ${l}\n`) : undefined,
+        }, { resume: !request });
+      } finally {
+        done();
+        release();
+      }
+      const s = outcome.summary;
+      if (json) {
+        process.stdout.write(
+          JSON.stringify({ run_dir: dir, status: s.status, epochs_completed: s.epochsCompleted, metrics: s.metrics, duration_seconds: s.durationSeconds, error: outcome.failure }) + '\n',
+        );
+      } else {
+        process.stdout.write(`run: ${dir}\nstatus: ${s.status} (${s.epochsCompleted}/${s.epochs} epochs, ${formatDuration(s.durationSeconds)})\n`);
+        if (s.metrics) process.stdout.write(`mAP50 ${f3(s.metrics.mAP50)}, mAP50-95 ${f3(s.metrics.mAP50_95)}, P ${f3(s.metrics.precision)}, R ${f3(s.metrics.recall)}\n`);
+      }
+      if (outcome.status === 'failed') {
+        const f = outcome.failure;
+        process.stderr.write(`spotter: training failed (${f?.code ?? 'unknown'}): ${f?.message ?? ''}${f?.hint ? ` — ${f.hint}` : ''}\n`);
+        throw new ExitCode(1);
+      }
+      if (outcome.status === 'stopped') {
+        process.stderr.write(`spotter: stopped; continue with: spotter train --resume ${dir}\n`);
+        throw new ExitCode(130);
+      }
+    });
+
+  // ---------------------------------------------------------------- export
+  program
+    .command('export')
+    .description("export a run's best.pt (ONNX by default; any Ultralytics format) and print the exported file's path")
+    .argument('<run>', 'run folder (or a .pt file)')
+    .option('--format <f>', 'onnx, openvino, tflite, ncnn, coreml, engine, … (Ultralytics names)', 'onnx')
+    .option('--imgsz <n>', 'input size (default: the training imgsz)', parseIntArg)
+    .option('--half', 'FP16 weights', false)
+    .option('--dynamic', 'dynamic input shape', false)
+    .action(async (run: string, o) => {
+      const ctx = ctxOf();
+      const { job, done } = cliJob(false, verbose());
+      let r;
+      try {
+        r = await exportRun(ctx, run, { format: o.format, imgsz: o.imgsz, half: o.half, dynamic: o.dynamic }, job);
+      } finally {
+        done();
+      }
+      process.stdout.write(r.path + '\n');
+    });
+
+  // ---------------------------------------------------------------- runs
+  const runs = program.command('runs').description('reports and comparisons over the runs of a workspace');
+  runs
+    .command('report')
+    .description('write REPORT.md (one table of every run) into <workspace>/runs and print its path')
+    .option('--workspace <dir>', "workspace folder (default: the app's workspace, else ~/Spotter)")
+    .action(async (o) => {
+      const ws = await cliWorkspace(ctxOf(), o.workspace);
+      process.stdout.write((await writeReport(ws)) + '\n');
+    });
+  runs
+    .command('compare')
+    .description('compare runs with a baseline run, per metric and per class (degraded: mAP50-95 drops by more than the threshold)')
+    .argument('<baseline>', 'the baseline run folder')
+    .argument('<run...>', 'run folders to compare with it')
+    .option('--threshold <x>', 'mAP50-95 drop that counts as degraded', parseNumber, 0.01)
+    .option('--json', 'print the comparison as JSON')
+    .action(async (baseline: string, list: string[], o) => {
+      const base = path.resolve(baseline);
+      // the workspace of the baseline run (<ws>/runs/<run>): its baseline.json only marks isBaseline
+      const c = await compareRuns(path.dirname(path.dirname(base)), { baseline: base, runs: list.map((d) => path.resolve(d)), threshold: o.threshold });
+      process.stdout.write(o.json ? JSON.stringify(c, null, 2) + '\n' : comparisonText(c));
+    });
+}

@@ -1,0 +1,238 @@
+/**
+ * Runs: the state machine through the real handlers (start → stop → resume → done with a real tiny
+ * training), the health refusal, rebuilding a run from its folder (a dead process reads as crashed),
+ * and results.csv read by its header.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execa } from 'execa';
+import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { TrainRequest, type EventName, type EventPayloads, type JobFinished, type RunSummary } from '../electron/shared/contract.js';
+import type { EnvReport } from '../electron/shared/trainer.js';
+import { JobManager, standaloneJob } from '../electron/core/jobs/jobs.js';
+import { createTrainerHandlers } from '../electron/core/trainer/handlers.js';
+import { bestRow, parseResultsCsv, pickMetrics, rowRecord } from '../electron/core/trainer/results.js';
+import { listRuns, loadRun, prepareRun, readRecord, reserveRunDir, resolveDevice, sanitizeLabel } from '../electron/core/trainer/runs.js';
+import { tempDir, testContext } from './helpers/core.js';
+import { coco8Copy, copyRun, fixtureRun, hasTrainer, TRAINER_PYTHON } from './trainer-fixture.js';
+
+let prevPython: string | undefined;
+beforeAll(() => {
+  prevPython = process.env.SPOTTER_TRAINER_PYTHON;
+  process.env.SPOTTER_TRAINER_PYTHON = TRAINER_PYTHON;
+});
+afterAll(() => {
+  if (prevPython === undefined) delete process.env.SPOTTER_TRAINER_PYTHON;
+  else process.env.SPOTTER_TRAINER_PYTHON = prevPython;
+});
+
+async function harness() {
+  const ctx = await testContext();
+  const ws = await tempDir('spotter-ws-');
+  const emitted: Array<{ name: EventName; payload: unknown }> = [];
+  const finished: JobFinished[] = [];
+  const jobs = new JobManager({ progress: () => {}, finished: (f) => finished.push(f) });
+  let awake = 0;
+  let awakeCalls = 0;
+  const h = createTrainerHandlers({
+    ctx,
+    emit: <E extends EventName>(name: E, payload: EventPayloads[E]) => void emitted.push({ name, payload }),
+    jobs,
+    workspace: () => ws,
+    keepAwake: () => {
+      awake++;
+      awakeCalls++;
+      return () => awake--;
+    },
+  });
+  return { ctx, ws, h, jobs, emitted, finished, awake: () => awake, awakeCalls: () => awakeCalls };
+}
+
+describe.skipIf(!hasTrainer)('runs through the handlers (real training)', () => {
+  it('start → stop → resume → done', async () => {
+    const t = await harness();
+    const dataset = await coco8Copy(await tempDir());
+    const req = TrainRequest.parse({ dataset, epochs: 4, imgsz: 64, device: 'cpu', workers: 0, label: 'stop me', note: 'state machine' });
+    const { jobId, dir } = await t.h['runs.start'](req);
+    expect(path.dirname(dir)).toBe(path.join(t.ws, 'runs'));
+    expect(path.basename(dir)).toMatch(/^\d{8}-\d{6}_stop-me$/);
+
+    // Stop as soon as the first epoch has ended (the UI's Stop button)
+    let stopAsked = false;
+    for (let i = 0; i < 1200 && !stopAsked; i++) {
+      const ended = t.emitted.some((e) => e.name === 'run.event' && (e.payload as EventPayloads['run.event']).event.type === 'epoch_end');
+      if (ended) {
+        expect((await t.h['runs.list']({})).find((r) => r.dir === dir)?.status).toBe('running');
+        expect(await t.h['runs.stop']({ dir })).toEqual({ stopping: true });
+        stopAsked = true;
+      } else await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(stopAsked).toBe(true);
+    await t.jobs.wait(jobId);
+    const f1 = t.finished.find((f) => f.jobId === jobId)!;
+    expect(f1.status).toBe('cancelled');
+    expect((f1.result as RunSummary).status).toBe('stopped');
+    const stopped = await t.h['runs.get']({ dir });
+    expect(stopped.summary.status).toBe('stopped');
+    expect(stopped.summary.epochsCompleted).toBeGreaterThanOrEqual(1);
+    expect(stopped.summary.epochsCompleted).toBeLessThan(4);
+    expect(stopped.lastEvent?.type).toBe('done');
+    expect(existsSync(path.join(dir, 'weights', 'last.pt'))).toBe(true);
+    expect(t.awake()).toBe(0);
+    expect(t.awakeCalls()).toBe(1);
+    expect(t.emitted.filter((e) => e.name === 'runs.changed').length).toBeGreaterThanOrEqual(2);
+
+    const r2 = await t.h['runs.resume']({ dir });
+    expect(r2.dir).toBe(dir);
+    await t.jobs.wait(r2.jobId);
+    const f2 = t.finished.find((f) => f.jobId === r2.jobId)!;
+    expect(f2.status, f2.error).toBe('done');
+    const done = await t.h['runs.get']({ dir });
+    expect(done.summary.status).toBe('done');
+    expect(done.summary.epochsCompleted).toBe(4);
+    expect(done.rows).toHaveLength(4);
+    expect(done.columns).toContain('metrics/mAP50-95(B)');
+    expect(done.perClass.length).toBeGreaterThan(0);
+    expect(done.commandSh).toMatch(/# yolo detect train resume model=/);
+    expect(done.summaryMd).toMatch(/resumed 1×/);
+    const rec = await readRecord(dir);
+    expect(rec.resumes).toBe(1);
+    expect(rec.duration_seconds).toBeGreaterThan(0);
+    // every event of both processes is in events.ndjson: two hellos, two train_starts (the second resumes)
+    const types = (await fs.readFile(path.join(dir, 'events.ndjson'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l).type);
+    expect(types.filter((x) => x === 'hello')).toHaveLength(2);
+    expect(t.emitted.filter((e) => e.name === 'run.event' && (e.payload as EventPayloads['run.event']).dir === dir).length).toBe(types.length);
+    // a completed run cannot be resumed: fine-tune instead
+    await expect(t.h['runs.resume']({ dir })).rejects.toThrow(/fine-tune/);
+  });
+
+  it('refuses a dataset with health errors, leaving no run folder; the override writes it', async () => {
+    const t = await harness();
+    const dataset = await coco8Copy(await tempDir());
+    const label = path.join(dataset, 'labels', 'train', '000000000009.txt');
+    await fs.appendFile(label, '99 0.5 0.5 0.1 0.1\n');
+    const { jobId, dir } = await t.h['runs.start'](TrainRequest.parse({ dataset, epochs: 1, imgsz: 64, device: 'cpu' }));
+    await t.jobs.wait(jobId);
+    const f = t.finished.find((x) => x.jobId === jobId)!;
+    expect(f.status).toBe('failed');
+    expect(f.error).toMatch(/health check found 1 error.*class-out-of-range/);
+    expect(existsSync(dir)).toBe(false);
+    expect(await fs.readdir(path.join(t.ws, 'runs')).catch(() => [])).toEqual([]);
+
+    // overridden: the run folder is written, its preflight.json keeps the errors and the override
+    const run = await fixtureRun();
+    const env = JSON.parse(await fs.readFile(path.join(run.runDir, 'preflight.json'), 'utf8')).env as EnvReport;
+    const over = reserveRunDir(t.ws, 'override', { model: 'yolov8n.yaml', imgsz: 64 });
+    const req = TrainRequest.parse({ dataset, epochs: 1, imgsz: 64, device: 'auto', batch: -1, overrideHealth: true });
+    const prep = await prepareRun(t.ctx, over, req, { python: TRAINER_PYTHON, report: env }, standaloneJob());
+    const pre = JSON.parse(await fs.readFile(path.join(over, 'preflight.json'), 'utf8'));
+    expect(pre).toMatchObject({ override_health: true, health: { ok: false } });
+    expect(prep.spec).toMatchObject({ device: 'cpu', batch: 8, data: path.join(dataset, 'data.yaml') });
+    expect(prep.record.status).toBe('running');
+
+    // fine-tune: a new run whose model is an earlier run's best.pt, recorded as such
+    const ft = reserveRunDir(t.ws, undefined, { model: path.join(run.runDir, 'weights', 'best.pt'), imgsz: 64 });
+    expect(path.basename(ft)).toMatch(/_finetune-64$/);
+    const ftReq = TrainRequest.parse({ dataset: run.dataset, model: path.join(run.runDir, 'weights', 'best.pt'), epochs: 1, imgsz: 64 });
+    const ftRun = await prepareRun(t.ctx, ft, ftReq, { python: TRAINER_PYTHON, report: env }, standaloneJob());
+    expect(ftRun.record.finetuned_from).toBe(run.runDir);
+    expect(await fs.readFile(path.join(ft, 'command.sh'), 'utf8')).toContain(`model=${path.join(run.runDir, 'weights', 'best.pt')}`);
+  });
+
+  it('runs.get refuses folders outside the workspace', async () => {
+    const t = await harness();
+    await expect(t.h['runs.get']({ dir: os.tmpdir() })).rejects.toThrow(/not a run of the workspace/);
+  });
+});
+
+describe.skipIf(!hasTrainer)('rebuilding a run from its folder', () => {
+  const boot = () => Math.round((Date.now() - os.uptime() * 1000) / 60_000) * 60_000;
+  const setRec = async (dir: string, patch: Record<string, unknown>) => {
+    const rec = JSON.parse(await fs.readFile(path.join(dir, 'spotter-run.json'), 'utf8'));
+    await fs.writeFile(path.join(dir, 'spotter-run.json'), JSON.stringify({ ...rec, ...patch }));
+  };
+
+  it('a running run whose process is gone is crashed, and saved so', async () => {
+    const run = await fixtureRun();
+    const ws = await tempDir();
+    const dir = await copyRun(run, ws, '20250101-000000_crashed');
+    const dead = execa('true');
+    await dead;
+    await setRec(dir, { status: 'running', pid: dead.pid, host: os.hostname(), boot_time: boot(), ended_at: null, started_at: new Date(Date.now() - 60_000).toISOString() });
+    const rec = await loadRun(dir);
+    expect(rec.status).toBe('crashed');
+    expect(rec.ended_at).not.toBeNull();
+    expect(rec.metrics?.mAP50_95).toBeTypeOf('number');
+    expect((await readRecord(dir)).status).toBe('crashed');
+  });
+
+  it('a live process, another host, or a run this process trains stay running', async () => {
+    const run = await fixtureRun();
+    const ws = await tempDir();
+    const a = await copyRun(run, ws, '20250101-000000_live');
+    await setRec(a, { status: 'running', pid: process.pid, host: os.hostname(), boot_time: boot() });
+    const b = await copyRun(run, ws, '20250101-000001_elsewhere');
+    await setRec(b, { status: 'running', pid: 1, host: 'another-machine', boot_time: 0 });
+    const c = await copyRun(run, ws, '20250101-000002_mine');
+    await setRec(c, { status: 'running', pid: 999_999_999, host: os.hostname(), boot_time: boot() });
+    const d = await copyRun(run, ws, '20250101-000003_rebooted');
+    await setRec(d, { status: 'running', pid: process.pid, host: os.hostname(), boot_time: boot() - 86_400_000 });
+    const list = await listRuns(ws, new Set([c]));
+    const status = Object.fromEntries(list.map((r) => [r.name, r.status]));
+    expect(status).toEqual({ '20250101-000000_live': 'running', '20250101-000001_elsewhere': 'running', '20250101-000002_mine': 'running', '20250101-000003_rebooted': 'crashed' });
+  });
+
+  it('lists plain Ultralytics run folders and skips folders being prepared', async () => {
+    const run = await fixtureRun();
+    const ws = await tempDir();
+    const plain = await copyRun(run, ws, 'train2');
+    for (const f of ['spotter-run.json', 'summary.md', 'events.ndjson', 'preflight.json', 'command.sh', 'spec.json']) await fs.rm(path.join(plain, f));
+    await copyRun(run, ws, '.tmp-20250101-000000_half');
+    const list = await listRuns(ws);
+    expect(list.map((r) => r.name)).toEqual(['train2']);
+    expect(list[0]).toMatchObject({ status: 'done', model: 'yolov8n.yaml', imgsz: 64, epochs: 1, epochsCompleted: 1 });
+    expect(list[0]!.metrics).not.toBeNull();
+  });
+});
+
+describe.skipIf(!hasTrainer)('results.csv by its header', () => {
+  it('finds metrics whatever the column order and padding', async () => {
+    const run = await fixtureRun();
+    const text = await fs.readFile(path.join(run.runDir, 'results.csv'), 'utf8');
+    const t = parseResultsCsv(text);
+    expect(t.columns[0]).toBe('epoch');
+    expect(t.rows).toHaveLength(1);
+    const m = pickMetrics(rowRecord(t, 0))!;
+    // the same table with columns reversed and padded as Ultralytics < 8.1 wrote them
+    const [head, ...rows] = text.trim().split('\n');
+    const rev = (l: string) => l.split(',').reverse().map((c) => c.padStart(20)).join(',');
+    const t2 = parseResultsCsv([rev(head!), ...rows.map(rev)].join('\n'));
+    expect(pickMetrics(rowRecord(t2, 0))).toEqual(m);
+    const i = t.columns.indexOf('metrics/mAP50-95(B)');
+    expect(m.mAP50_95).toBe(t.rows[0]![i]);
+  });
+
+  it('picks the best epoch by mAP50-95', () => {
+    const t = parseResultsCsv(['epoch,metrics/precision(B),metrics/recall(B),metrics/mAP50(B),metrics/mAP50-95(B)', '1,0.5,0.4,0.30,0.10', '2,0.6,0.5,0.50,0.31', '3,0.7,0.6,0.55,0.29'].join('\n'));
+    expect(bestRow(t)).toBe(1);
+    expect(pickMetrics(rowRecord(t, bestRow(t)))).toEqual({ precision: 0.6, recall: 0.5, mAP50: 0.5, mAP50_95: 0.31 });
+    expect(bestRow(parseResultsCsv('epoch,train/box_loss\n1,2.0\n'))).toBe(-1);
+  });
+});
+
+describe('run settings', () => {
+  const env = (cuda: boolean, mps: boolean) => ({ cuda_available: cuda, mps_available: mps }) as EnvReport;
+  it("resolves device 'auto' and batch -1 (autobatch needs CUDA)", () => {
+    expect(resolveDevice('auto', -1, env(true, false))).toEqual({ device: '0', batch: -1 });
+    expect(resolveDevice('auto', -1, env(false, true))).toEqual({ device: 'mps', batch: 8 });
+    expect(resolveDevice('auto', -1, env(false, false))).toEqual({ device: 'cpu', batch: 8 });
+    expect(resolveDevice('cpu', 16, env(true, false))).toEqual({ device: 'cpu', batch: 16 });
+    expect(resolveDevice('0,1', 0.7, env(true, false))).toEqual({ device: '0,1', batch: 0.7 });
+  });
+  it('makes labels safe folder names', () => {
+    expect(sanitizeLabel('lr0 0.01 / imgsz 416')).toBe('lr0-0.01-imgsz-416');
+    expect(sanitizeLabel('../..')).toBe('run');
+  });
+});
