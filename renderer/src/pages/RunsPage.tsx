@@ -15,6 +15,7 @@ export function RunsPage() {
   const runs = useSpotter(selectRuns);
   const error = useSpotter(selectRunsError);
   const baseline = useSpotter(selectBaseline);
+  const baseRun = runs?.find((r) => r.dir === baseline);
   const comparisonError = useSpotter(selectComparisonError);
   const loadRuns = useSpotter((s) => s.loadRuns);
   const openRun = useSpotter((s) => s.openRun);
@@ -34,7 +35,7 @@ export function RunsPage() {
           <Title order={2}>Runs</Title>
           <Text size="sm" c="dimmed">
             {baseline
-              ? `Compared with the baseline ★ ${baseName(baseline)}: degraded when mAP50-95 drops by more than 0.01.`
+              ? `Compared with the baseline ★ ${baseRun?.label ?? baseName(baseline)}: degraded when mAP50-95 drops by more than 0.01.`
               : 'Promote a run to baseline to compare every other run with it.'}
           </Text>
         </Stack>

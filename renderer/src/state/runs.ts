@@ -5,7 +5,7 @@
  * Files are the record: the detail is re-read when a run validates an epoch or ends, and while it
  * trains (for the log); the live state only fills in between.
  */
-import type { JobFinished, RunComparison, RunDetail, RunSummary, TrainerEvent } from '../../../electron/shared/contract';
+import type { JobFinished, RunComparison, RunDetail, RunMetrics, RunSummary, TrainerEvent } from '../../../electron/shared/contract';
 import { errorMessage } from '../lib/paths';
 import type { SliceCreator, State } from './store';
 
@@ -105,6 +105,28 @@ export function applyRunEvent(prev: LiveRun | undefined, e: TrainerEvent, now: n
   }
 }
 
+/** RunMetrics from a `val` event's Ultralytics names (box metrics); null without mAP. */
+export function metricsOfVal(m: Record<string, number>): RunMetrics | null {
+  const get = (name: string) => m[`metrics/${name}(B)`] ?? m[`metrics/${name}`];
+  const mAP50_95 = get('mAP50-95');
+  const mAP50 = get('mAP50');
+  if (mAP50_95 === undefined || mAP50 === undefined) return null;
+  return { mAP50_95, mAP50, precision: get('precision') ?? 0, recall: get('recall') ?? 0 };
+}
+
+/**
+ * A listed run as its events move it on: epochs done and the best validation so far (runs.changed
+ * only comes when a run starts or ends). Returns the same object when nothing changed.
+ */
+export function patchSummary(r: RunSummary, e: TrainerEvent): RunSummary {
+  if (e.type === 'epoch_end' && e.epoch > r.epochsCompleted) return { ...r, epochsCompleted: e.epoch };
+  if (e.type === 'val') {
+    const m = metricsOfVal(e.metrics);
+    if (m && (!r.metrics || m.mAP50_95 >= r.metrics.mAP50_95)) return { ...r, metrics: m, epochsCompleted: Math.max(r.epochsCompleted, e.epoch) };
+  }
+  return r;
+}
+
 /** Seconds left in the run from the batch rate and epoch times seen; null when unknown. */
 export function etaSeconds(l: LiveRun, now: number): number | null {
   if (l.finished || !l.epochs || !l.batches || !l.anchor) return null;
@@ -125,6 +147,8 @@ export interface RunJob {
 
 export interface RunsSlice {
   runs: RunSummary[] | null;
+  /** when `runs` was read (running runs' durations count on from there) */
+  runsAt: number;
   runsError: string | null;
   baseline: string | null;
   comparison: RunComparison | null;
@@ -168,6 +192,7 @@ export const createRunsSlice: SliceCreator<RunsSlice> = (set, get, transport) =>
 
   return {
     runs: null,
+    runsAt: 0,
     runsError: null,
     baseline: null,
     comparison: null,
@@ -194,7 +219,7 @@ export const createRunsSlice: SliceCreator<RunsSlice> = (set, get, transport) =>
       const prevBaseline = get().baseline;
       // a run that ended is no longer stopping
       const stopping = Object.fromEntries(Object.entries(get().stopping).filter(([d]) => runs.find((r) => r.dir === d)?.status === 'running'));
-      set({ runs, baseline, runsError: null, stopping });
+      set({ runs, runsAt: Date.now(), baseline, runsError: null, stopping });
       const { runDir, runDetail } = get();
       if (runDir) {
         const r = runs.find((x) => x.dir === runDir);
@@ -216,6 +241,8 @@ export const createRunsSlice: SliceCreator<RunsSlice> = (set, get, transport) =>
     async refreshRun() {
       const dir = get().runDir;
       if (!dir) return;
+      // a run being prepared (preflight) has no folder yet: runs.changed lists it once it has
+      if (get().runJobs[dir]?.status === 'running' && !get().runs?.some((r) => r.dir === dir)) return;
       const seq = ++detailSeq;
       try {
         const detail = await transport.call('runs.get', { dir });
@@ -234,6 +261,12 @@ export const createRunsSlice: SliceCreator<RunsSlice> = (set, get, transport) =>
 
     runEvent({ dir, event }) {
       set({ live: { ...get().live, [dir]: applyRunEvent(get().live[dir], event, Date.now()) } });
+      const runs = get().runs;
+      const i = runs?.findIndex((r) => r.dir === dir) ?? -1;
+      if (runs && i >= 0) {
+        const patched = patchSummary(runs[i]!, event);
+        if (patched !== runs[i]) set({ runs: runs.map((r, j) => (j === i ? patched : r)) });
+      }
       if (dir === get().runDir && ['train_start', 'val', 'done', 'error'].includes(event.type)) refreshSoon();
     },
 
@@ -320,6 +353,7 @@ export const createRunsSlice: SliceCreator<RunsSlice> = (set, get, transport) =>
 };
 
 export const selectRuns = (s: State) => s.runs;
+export const selectRunsAt = (s: State) => s.runsAt;
 export const selectRunsError = (s: State) => s.runsError;
 export const selectBaseline = (s: State) => s.baseline;
 export const selectComparison = (s: State) => s.comparison;

@@ -120,7 +120,7 @@ function RunBody({ dir, summary, detail }: { dir: string; summary: RunSummary; d
             </Text>
           </Alert>
         )}
-        <RunProgress summary={summary} live={live} />
+        <RunProgress summary={summary} live={live} device={live?.device ?? (detail?.args.device !== undefined ? String(detail.args.device) : null)} />
         <MetricsRow summary={summary} />
         <Comparison dir={dir} />
         <Suspense fallback={<Loader size="sm" />}>
@@ -156,7 +156,8 @@ function RunHeader({ summary }: { summary: RunSummary }) {
     // the same dataset when it is one of the workspace's
     const ds = datasets?.find((d) => d.dir === dirOf(summary.dataset) || d.dir === summary.dataset);
     openWizard(
-      { modelSource: 'run', runWeights: bestWeightsOf(summary.dir), ...(ds && { dataset: ds.dir }), label: `${summary.label}-ft`, note: `Fine-tuned from ${summary.name}.` },
+      // at the size its weights learnt; the rest as the wizard holds it
+      { modelSource: 'run', runWeights: bestWeightsOf(summary.dir), ...(ds && { dataset: ds.dir }), ...(summary.imgsz > 0 && { imgsz: summary.imgsz }), label: `${summary.label}-ft`, note: `Fine-tuned from ${summary.name}.` },
       1,
     );
   };
@@ -237,7 +238,7 @@ function RunHeader({ summary }: { summary: RunSummary }) {
 }
 
 /** Epoch and batch bars with the ETA, the device and GPU memory. Re-renders every second while running (ETA). */
-function RunProgress({ summary, live }: { summary: RunSummary; live: LiveRun | undefined }) {
+function RunProgress({ summary, live, device }: { summary: RunSummary; live: LiveRun | undefined; device: string | null }) {
   const running = summary.status === 'running';
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
@@ -261,7 +262,13 @@ function RunProgress({ summary, live }: { summary: RunSummary; live: LiveRun | u
             {running && inEpoch ? `Epoch ${current} / ${epochs}` : `${done} / ${epochs} epochs`}
           </Text>
           <Text size="sm" c="dimmed" data-testid="run-eta">
-            {running ? (eta !== null ? `about ${formatDuration(eta)} left` : live?.stage ?? 'starting…') : `took ${formatDuration(summary.durationSeconds)}`}
+            {running
+              ? eta !== null
+                ? `about ${formatDuration(eta)} left`
+                : inEpoch
+                  ? 'estimating the time left…'
+                  : (live?.stage ?? 'starting…')
+              : `took ${formatDuration(summary.durationSeconds)}`}
           </Text>
         </Group>
         <Progress value={epochPct} size="lg" color={STATUS_COLOR[summary.status]} aria-label="epochs" transitionDuration={200} />
@@ -273,7 +280,7 @@ function RunProgress({ summary, live }: { summary: RunSummary; live: LiveRun | u
               {inEpoch ? `Batch ${live.batch} / ${live.batches}` : (live?.stage ?? 'Waiting for the first batch')}
             </Text>
             <Text size="sm" c="dimmed" data-testid="run-gpu" style={{ flexShrink: 0 }}>
-              {[live?.device, live?.gpuMemGb !== null && live?.gpuMemGb !== undefined ? `GPU memory ${live.gpuMemGb.toFixed(2)} GB` : live?.device === 'cpu' ? null : 'GPU memory —']
+              {[device, live?.gpuMemGb !== null && live?.gpuMemGb !== undefined ? `GPU memory ${live.gpuMemGb.toFixed(2)} GB` : device === 'cpu' ? null : 'GPU memory —']
                 .filter(Boolean)
                 .join(' · ')}
             </Text>

@@ -1,7 +1,8 @@
+import { useEffect, useState } from 'react';
 import { Badge, Group, ScrollArea, Table, Text, Tooltip } from '@mantine/core';
 import type { RunComparison, RunSummary } from '../../../../electron/shared/contract';
 import { useSpotter } from '../../state/react';
-import { selectComparison, selectRunDir } from '../../state/runs';
+import { selectComparison, selectRunDir, selectRunsAt } from '../../state/runs';
 import { baseName, deltaMark, f3, formatDuration, signed3, STATUS_COLOR, VERDICT_COLOR } from './format';
 
 /** Every run of the workspace, newest first, with its key metrics and its verdict against the baseline. */
@@ -76,7 +77,7 @@ export function RunsTable({ runs }: { runs: RunSummary[] }) {
               <Table.Td>
                 <VersusBaseline run={r} cmp={byDir.get(r.dir)} />
               </Table.Td>
-              <Table.Td ta="right">{formatDuration(r.durationSeconds)}</Table.Td>
+              <Table.Td ta="right">{r.status === 'running' ? <RunningFor seconds={r.durationSeconds} /> : formatDuration(r.durationSeconds)}</Table.Td>
               <Table.Td>
                 <Text size="xs" c="dimmed">
                   {new Date(r.createdAt).toLocaleString()}
@@ -110,4 +111,15 @@ function VersusBaseline({ run, cmp }: { run: RunSummary; cmp: RunComparison['run
       </Group>
     </Tooltip>
   );
+}
+
+/** A running run's duration, counting on from when the list was read. */
+function RunningFor({ seconds }: { seconds: number | null }) {
+  const at = useSpotter(selectRunsAt);
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(t);
+  }, []);
+  return <>{formatDuration((seconds ?? 0) + Math.max(0, now - at) / 1000)}</>;
 }

@@ -30,7 +30,7 @@ const AUG_HELP: Record<AugKey, string> = {
   mosaic: 'mosaic probability',
   mixup: 'MixUp probability',
   cutmix: 'CutMix probability',
-  copy_paste: 'copy-paste (segmentation)',
+  copy_paste: 'copy-paste (segmentation only)',
   close_mosaic: 'no mosaic in the last N epochs',
 };
 
@@ -80,7 +80,7 @@ export function SettingsStep() {
           </div>
           <NumberInput
             label="batch"
-            description="-1 = auto (AutoBatch on a GPU; 8 on the CPU)"
+            description="-1 = auto (8 on the CPU)"
             value={form.batch}
             min={-1}
             allowDecimal={false}
@@ -168,7 +168,7 @@ function Augmentation() {
         </Button>
       </Group>
       <Collapse in={all}>
-        <SimpleGrid cols={{ base: 2, sm: 4, lg: 8 }} spacing="xs" verticalSpacing="xs" data-testid="aug-fields">
+        <SimpleGrid cols={{ base: 2, sm: 4 }} spacing="sm" verticalSpacing="xs" data-testid="aug-fields">
           {AUG_KEYS.map((k) => (
             <NumberInput
               key={k}

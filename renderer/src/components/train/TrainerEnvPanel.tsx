@@ -26,7 +26,7 @@ export function TrainerEnvPanel() {
   const load = useSpotter((s) => s.loadTrainerEnv);
   const [open, setOpen] = useState(false);
   const settingUp = setup?.status === 'running';
-  const expanded = open || !env?.ready || settingUp || (setup !== null && setup.status !== 'done');
+  const expanded = open || (env !== null && !env.ready) || settingUp || (setup !== null && setup.status !== 'done');
 
   return (
     <Paper withBorder p="md" radius="md" data-testid="trainer-env" data-ready={env?.ready ? 'true' : 'false'} data-env-status={status}>
