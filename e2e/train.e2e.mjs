@@ -18,6 +18,22 @@ const isCI = ['1', 'true'].includes(String(process.env.CI).toLowerCase());
 export default async function trainSmoke(t) {
   const { page } = t;
 
+  // 0. the trainer environment (checked first: without it there is nothing to test)
+  await page.getByTestId('nav-train').click();
+  const env = page.getByTestId('trainer-env');
+  await page.waitForFunction(() => {
+    const s = document.querySelector('[data-testid="trainer-env"]')?.getAttribute('data-env-status');
+    return s === 'ready' || s === 'error';
+  }, null, { timeout: 120_000 });
+  if ((await env.getAttribute('data-ready')) !== 'true') {
+    const problems = page.getByTestId('env-problems');
+    const why = ((await problems.count()) ? await problems.innerText() : 'no report').replace(/\s*\n\s*/g, ' ').slice(0, 600);
+    const reason = `the trainer environment is not ready (SPOTTER_TRAINER_PYTHON=${process.env.SPOTTER_TRAINER_PYTHON ?? 'unset'}): ${why}`;
+    await t.screenshot('env-not-ready');
+    if (isCI) throw new Error(`${reason}\nCI=true: set SPOTTER_TRAINER_PYTHON to a Python with torch and ultralytics, or run \`spotter env setup\` first.`);
+    t.skip(`${reason} (set CI=true to make this an error)`);
+  }
+
   // 1. the sample dataset, imported from Home
   await page.getByTestId('nav-home').click();
   await page.getByTestId('try-sample').click();
@@ -46,19 +62,6 @@ export default async function trainSmoke(t) {
   // 2. the wizard, opened from the dataset
   await page.getByTestId('train-on-dataset').click();
   await page.getByTestId('train-wizard').waitFor({ state: 'visible' });
-  const env = page.getByTestId('trainer-env');
-  await page.waitForFunction(() => {
-    const s = document.querySelector('[data-testid="trainer-env"]')?.getAttribute('data-env-status');
-    return s === 'ready' || s === 'error';
-  }, null, { timeout: 120_000 });
-  if ((await env.getAttribute('data-ready')) !== 'true') {
-    const why = ((await env.textContent()) ?? '').replace(/\s+/g, ' ').slice(0, 600);
-    const reason = `the trainer environment is not ready (SPOTTER_TRAINER_PYTHON=${process.env.SPOTTER_TRAINER_PYTHON ?? 'unset'}): ${why}`;
-    await t.screenshot('env-not-ready');
-    if (isCI) throw new Error(`${reason}\nCI=true: set SPOTTER_TRAINER_PYTHON to a Python with torch and ultralytics, or run \`spotter env setup\` first.`);
-    t.skip(`${reason} (set CI=true to make this an error)`);
-  }
-
   // the dataset the button named is the chosen one; errors in its health check would need "train anyway"
   const chosen = page.locator('[data-testid="train-dataset-option"][data-selected="true"]');
   await chosen.waitFor({ state: 'visible' });

@@ -115,10 +115,12 @@ export function metricsOfVal(m: Record<string, number>): RunMetrics | null {
 }
 
 /**
- * A listed run as its events move it on: epochs done and the best validation so far (runs.changed
- * only comes when a run starts or ends). Returns the same object when nothing changed.
+ * A listed run as its events move it on: running, epochs done and the best validation so far
+ * (runs.changed only comes when a run starts or ends). Returns the same object when nothing changed.
  */
 export function patchSummary(r: RunSummary, e: TrainerEvent): RunSummary {
+  // the trainer talks: the run trains (a resumed run is listed with its old status until it ends)
+  if (r.status !== 'running' && ['hello', 'setup', 'train_start', 'epoch_start', 'batch'].includes(e.type)) return { ...r, status: 'running' };
   if (e.type === 'epoch_end' && e.epoch > r.epochsCompleted) return { ...r, epochsCompleted: e.epoch };
   if (e.type === 'val') {
     const m = metricsOfVal(e.metrics);

@@ -97,6 +97,8 @@ export interface WizardForm {
   seed: number;
   cache: 'off' | 'ram' | 'disk';
   workers: number;
+  /** Ultralytics' own local TensorBoard logging into the run folder */
+  tensorboard: boolean;
   augPreset: AugPresetName;
   aug: AugValues;
   label: string;
@@ -123,6 +125,7 @@ export const DEFAULT_FORM: WizardForm = {
   seed: 0,
   cache: 'off',
   workers: 2,
+  tensorboard: false,
   augPreset: 'default',
   aug: { ...AUG_DEFAULTS },
   label: '',
@@ -392,6 +395,7 @@ export function trainRequestOf(f: WizardForm, task: 'detect' | 'segment' = 'dete
   if (f.cos_lr) req.cos_lr = true;
   if (f.seed !== 0) req.seed = f.seed;
   if (f.cache !== 'off') req.cache = f.cache;
+  if (f.tensorboard) req.tensorboard = true;
   return req;
 }
 

@@ -41,6 +41,7 @@ export function ReviewStep() {
     ['seed · cache', `${req.seed ?? 0} · ${req.cache === undefined ? 'off' : String(req.cache)}`],
     ['augmentation', extra.length ? extra.map(([k, v]) => `${k}=${v}`).join(', ') : 'Ultralytics defaults'],
   ];
+  if (req.tensorboard) rows.push(['logging', 'TensorBoard (local, in the run folder)']);
   if (req.overrideHealth) rows.push(['health', 'errors overridden: trains anyway']);
 
   return (

@@ -34,6 +34,8 @@ function lineSeries(name: string, data: Array<number | null>, opts: { dashed?: b
 
 function baseOption(epochs: number[], yMax?: number): ChartOption {
   return {
+    // live updates redraw the whole chart: no transitions (they show half-drawn lines)
+    animation: false,
     tooltip: { trigger: 'axis', valueFormatter: (v) => (typeof v === 'number' ? v.toFixed(4) : String(v ?? '—')) },
     // a plain legend wraps onto a second row rather than hiding series behind paging arrows
     legend: { top: 0, left: 'center', width: '96%', itemGap: 12 },

@@ -38,8 +38,10 @@ export function RunView() {
   const job = useSpotter(selectRunJob(dir));
   const jobProgress = useSpotter(selectRunJobProgress(dir));
   const refreshRun = useSpotter((s) => s.refreshRun);
-  // the list is fresher than the detail between two reads (runs.changed)
-  const summary = listed ?? detail?.summary ?? null;
+  // the list is fresher than the detail between two reads (runs.changed); a job of ours training
+  // it (a resume that has not reported yet) makes it running
+  const known = listed ?? detail?.summary ?? null;
+  const summary = known && job?.status === 'running' && known.status !== 'running' ? { ...known, status: 'running' as const } : known;
   const running = summary?.status === 'running' || job?.status === 'running';
 
   // while it trains: re-read the folder for the log tail and results.csv

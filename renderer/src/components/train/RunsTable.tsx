@@ -10,6 +10,7 @@ export function RunsTable({ runs }: { runs: RunSummary[] }) {
   const selected = useSpotter(selectRunDir);
   const comparison = useSpotter(selectComparison);
   const navigate = useSpotter((s) => s.navigate);
+  const runJobs = useSpotter((s) => s.runJobs);
   const byDir = new Map((comparison?.runs ?? []).map((r) => [r.run.dir, r]));
   return (
     <ScrollArea type="auto">
@@ -32,59 +33,63 @@ export function RunsTable({ runs }: { runs: RunSummary[] }) {
           </Table.Tr>
         </Table.Thead>
         <Table.Tbody>
-          {runs.map((r) => (
-            <Table.Tr
-              key={r.dir}
-              onClick={() => navigate({ name: 'runs', dir: r.dir })}
-              style={{ cursor: 'pointer' }}
-              bg={r.dir === selected ? 'var(--mantine-color-blue-light)' : undefined}
-              data-testid="run-row"
-              data-dir={r.dir}
-              data-status={r.status}
-            >
-              <Table.Td>
-                {r.isBaseline ? (
-                  <Text span c="yellow.6" title="baseline">
-                    ★
+          {runs.map((listed) => {
+            // a resume of ours that has not reported yet trains all the same
+            const r = runJobs[listed.dir]?.status === 'running' && listed.status !== 'running' ? { ...listed, status: 'running' as const } : listed;
+            return (
+              <Table.Tr
+                key={r.dir}
+                onClick={() => navigate({ name: 'runs', dir: r.dir })}
+                style={{ cursor: 'pointer' }}
+                bg={r.dir === selected ? 'var(--mantine-color-blue-light)' : undefined}
+                data-testid="run-row"
+                data-dir={r.dir}
+                data-status={r.status}
+              >
+                <Table.Td>
+                  {r.isBaseline ? (
+                    <Text span c="yellow.6" title="baseline">
+                      ★
+                    </Text>
+                  ) : null}
+                </Table.Td>
+                <Table.Td>
+                  <Badge color={STATUS_COLOR[r.status]} variant="light" size="sm">
+                    {r.status}
+                  </Badge>
+                </Table.Td>
+                <Table.Td maw={260}>
+                  <Text size="sm" fw={500} truncate title={r.note ? `${r.label}: ${r.note}` : r.label}>
+                    {r.label}
                   </Text>
-                ) : null}
-              </Table.Td>
-              <Table.Td>
-                <Badge color={STATUS_COLOR[r.status]} variant="light" size="sm">
-                  {r.status}
-                </Badge>
-              </Table.Td>
-              <Table.Td maw={260}>
-                <Text size="sm" fw={500} truncate title={r.note ? `${r.label}: ${r.note}` : r.label}>
-                  {r.label}
-                </Text>
-              </Table.Td>
-              <Table.Td>
-                <Text size="sm" truncate maw={180} title={r.model}>
-                  {baseName(r.model)}
-                </Text>
-              </Table.Td>
-              <Table.Td ta="right">{r.imgsz}</Table.Td>
-              <Table.Td ta="right">
-                {r.epochsCompleted}/{r.epochs}
-              </Table.Td>
-              <Table.Td ta="right" ff="monospace">
-                {f3(r.metrics?.mAP50_95)}
-              </Table.Td>
-              <Table.Td ta="right" ff="monospace">
-                {f3(r.metrics?.mAP50)}
-              </Table.Td>
-              <Table.Td>
-                <VersusBaseline run={r} cmp={byDir.get(r.dir)} />
-              </Table.Td>
-              <Table.Td ta="right">{r.status === 'running' ? <RunningFor seconds={r.durationSeconds} /> : formatDuration(r.durationSeconds)}</Table.Td>
-              <Table.Td>
-                <Text size="xs" c="dimmed">
-                  {new Date(r.createdAt).toLocaleString()}
-                </Text>
-              </Table.Td>
-            </Table.Tr>
-          ))}
+                </Table.Td>
+                <Table.Td>
+                  <Text size="sm" truncate maw={180} title={r.model}>
+                    {baseName(r.model)}
+                  </Text>
+                </Table.Td>
+                <Table.Td ta="right">{r.imgsz}</Table.Td>
+                <Table.Td ta="right">
+                  {r.epochsCompleted}/{r.epochs}
+                </Table.Td>
+                <Table.Td ta="right" ff="monospace">
+                  {f3(r.metrics?.mAP50_95)}
+                </Table.Td>
+                <Table.Td ta="right" ff="monospace">
+                  {f3(r.metrics?.mAP50)}
+                </Table.Td>
+                <Table.Td>
+                  <VersusBaseline run={r} cmp={byDir.get(r.dir)} />
+                </Table.Td>
+                <Table.Td ta="right">{r.status === 'running' ? <RunningFor seconds={r.durationSeconds} /> : formatDuration(r.durationSeconds)}</Table.Td>
+                <Table.Td>
+                  <Text size="xs" c="dimmed">
+                    {new Date(r.createdAt).toLocaleString()}
+                  </Text>
+                </Table.Td>
+              </Table.Tr>
+            );
+          })}
         </Table.Tbody>
       </Table>
     </ScrollArea>

@@ -130,7 +130,16 @@ export function SettingsStep() {
               ]}
             />
           </div>
-          <Switch label="cos_lr" description="cosine learning-rate schedule" checked={form.cos_lr} onChange={(e) => setForm({ cos_lr: e.currentTarget.checked })} mt="md" />
+          <Stack gap="xs" mt="md">
+            <Switch label="cos_lr" description="cosine learning-rate schedule" checked={form.cos_lr} onChange={(e) => setForm({ cos_lr: e.currentTarget.checked })} />
+            <Switch
+              label="TensorBoard"
+              description="Ultralytics' local logging into the run folder"
+              checked={form.tensorboard}
+              onChange={(e) => setForm({ tensorboard: e.currentTarget.checked })}
+              data-testid="tensorboard"
+            />
+          </Stack>
         </SimpleGrid>
       </Stack>
       <Augmentation />

@@ -102,7 +102,7 @@ function EnvTable({ env }: { env: TrainerEnvStatus }) {
   const rows: Array<[string, React.ReactNode]> = [
     ['Python', env.python ? `${env.python}${r ? ` (${r.python_version})` : ''}` : `not set up yet (will live in ${env.venv})`],
     ['PyTorch', r ? (r.torch ?? 'missing') + (r.torchvision ? ` · torchvision ${r.torchvision}` : '') : '—'],
-    ['CUDA', r ? (r.cuda ? `${r.cuda} (${r.cuda_available ? 'available' : 'not usable on this machine'})` : 'CPU build of torch') : '—'],
+    ['CUDA', r?.torch ? (r.cuda ? `${r.cuda} (${r.cuda_available ? 'available' : 'not usable on this machine'})` : 'CPU build of torch') : '—'],
     ['GPUs', r ? (r.gpus.length ? r.gpus.map((g) => `${g.name}, ${g.memory_gb.toFixed(1)} GB`).join('; ') : r.mps_available ? 'Apple MPS' : 'none (training runs on the CPU)') : '—'],
     ['Driver', r?.driver ?? env.hardware.driver ?? '—'],
     ['Ultralytics', r ? (r.ultralytics ?? 'missing') : '—'],
@@ -112,10 +112,12 @@ function EnvTable({ env }: { env: TrainerEnvStatus }) {
       `${env.hardware.kind === 'nvidia' ? 'NVIDIA' : env.hardware.kind === 'apple' ? 'Apple Silicon' : 'CPU only'}${env.hardware.gpus.length ? `: ${env.hardware.gpus.join(', ')}` : ''}${env.hardware.note ? ` — ${env.hardware.note}` : ''}`,
     ],
   ];
+  // before set-up only the interpreter's place and the hardware are known
+  const shown = r ? rows : rows.filter(([k]) => k === 'Python' || k === 'Hardware found');
   return (
     <Table withRowBorders={false} verticalSpacing={2} fz="sm" data-testid="env-table">
       <Table.Tbody>
-        {rows.map(([k, v]) => (
+        {shown.map(([k, v]) => (
           <Table.Tr key={k}>
             <Table.Td w={140} c="dimmed">
               {k}
