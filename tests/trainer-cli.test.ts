@@ -9,7 +9,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { TrainerEvent } from '../electron/shared/trainer.js';
 import { tempDir } from './helpers/core.js';
-import { BIN, copyRun, fixtureRun, hasTrainer, trainerEnv } from './trainer-fixture.js';
+import { BIN, coco8Copy, copyRun, fixtureRun, hasTrainer, trainerEnv } from './trainer-fixture.js';
 
 const spotter = (dataDir: string, ...args: string[]) => execa(process.execPath, [BIN, ...args], { reject: false, env: trainerEnv(dataDir) });
 
@@ -46,11 +46,13 @@ describe.skipIf(!hasTrainer)('spotter train (real training, CPU)', () => {
     expect(statSync(path.join(runDir, 'command.sh')).mode & 0o111).not.toBe(0);
     const cmd = await fs.readFile(path.join(runDir, 'command.sh'), 'utf8');
     expect(cmd).toMatch(/^yolo detect train data=\S+data\.yaml model=yolov8n\.yaml epochs=1 imgsz=64 batch=8 device=cpu workers=0 project=\S+ name=\S+_fixture exist_ok=True$/m);
+    expect(cmd).toMatch(/^export YOLO_OFFLINE=1\nyolo /m); // the switch the comment promises, in force
     const pre = JSON.parse(await fs.readFile(path.join(runDir, 'preflight.json'), 'utf8'));
     expect(pre.health.ok).toBe(true);
     expect(pre.env.ultralytics).toMatch(/^\d+\.\d+/);
     const rec = JSON.parse(await fs.readFile(path.join(runDir, 'spotter-run.json'), 'utf8'));
-    expect(rec).toMatchObject({ status: 'done', label: 'fixture', note: 'shared test fixture', model: 'yolov8n.yaml', epochs_completed: 1, test_evaluated: false });
+    expect(rec).toMatchObject({ status: 'done', label: 'fixture', note: 'shared test fixture', model: 'yolov8n.yaml', epochs_completed: 1, test_evaluated: false, tensorboard: false });
+    expect(rec.final_metrics.mAP50_95).toBeTypeOf('number');
     expect(rec.dataset.hash).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(rec.per_class.length).toBeGreaterThan(0);
     expect(await fs.readFile(path.join(runDir, 'train.log'), 'utf8')).toMatch(/Ultralytics/);
@@ -110,10 +112,78 @@ describe.skipIf(!hasTrainer)('spotter train (real training, CPU)', () => {
     }
   });
 
+  it('val --split test evaluates best.pt, records it in the run and keeps summary.md whole', async () => {
+    const run = await fixtureRun();
+    const ws = await tempDir();
+    const dir = await copyRun(run, ws, '20250101-000000_final-check');
+    // coco8 has no test split: a copy whose test split is its val images
+    const ds = await coco8Copy(await tempDir());
+    const yaml = await fs.readFile(path.join(ds, 'data.yaml'), 'utf8');
+    await fs.writeFile(path.join(ds, 'data.yaml'), yaml.replace(/^test:.*$/m, 'test: images/val'));
+    const rec = JSON.parse(await fs.readFile(path.join(dir, 'spotter-run.json'), 'utf8'));
+    rec.dataset.data_yaml = path.join(ds, 'data.yaml');
+    await fs.writeFile(path.join(dir, 'spotter-run.json'), JSON.stringify(rec, null, 2));
+
+    const r = await spotter(run.dataDir, 'val', dir, '--split', 'test', '--json');
+    expect(r.exitCode, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ run_dir: dir, split: 'test', file: path.join(dir, 'eval-test.json') });
+    expect(out.metrics.mAP50).toBeTypeOf('number');
+    expect(out.per_class.map((c: { name: string }) => c.name)).toContain('person');
+    expect(JSON.parse(await fs.readFile(out.file, 'utf8'))).toMatchObject({ split: 'test', data: path.join(ds, 'data.yaml'), metrics: out.metrics });
+    const after = JSON.parse(await fs.readFile(path.join(dir, 'spotter-run.json'), 'utf8'));
+    expect(after.test_evaluated).toBe(true);
+    expect(after.evaluations).toEqual([expect.objectContaining({ split: 'test', file: 'eval-test.json' })]);
+    const md = await fs.readFile(path.join(dir, 'summary.md'), 'utf8');
+    expect(md).toMatch(/test split evaluated: yes/);
+    expect(md).toMatch(/## Evaluations[\s\S]*\| test \|/);
+    expect(md).toMatch(/\| final \(best\.pt on val\) \| \d/); // the final validation survives the rewrite
+
+    // the plain text form, and the splits there are
+    const txt = await spotter(run.dataDir, 'val', run.runDir, '--split', 'test');
+    expect(txt.exitCode).toBe(1);
+    expect(txt.stderr).toMatch(/data\.yaml: the dataset has no test split/);
+    expect((await spotter(run.dataDir, 'val', dir, '--split', 'train')).exitCode).toBe(2);
+  });
+
+  it('train --json ends with a final object also when the run cannot start', async () => {
+    const run = await fixtureRun();
+    const empty = await tempDir();
+    for (const [target, code, msg] of [
+      [path.join(empty, 'nowhere', 'data.yaml'), 'dataset-not-found', /nowhere\/data\.yaml: no such dataset folder or data\.yaml/],
+      [empty, 'dataset-not-found', /no data\.yaml in this folder/],
+    ] as const) {
+      const r = await spotter(run.dataDir, 'train', target, '--workspace', empty, '--json');
+      expect(r.exitCode, r.stderr).toBe(1);
+      const last = JSON.parse(r.stdout.trim().split('\n').pop()!);
+      expect(last).toMatchObject({ run_dir: null, status: 'failed', error: { code } });
+      expect(last.error.message).toMatch(msg);
+      expect(r.stderr).toMatch(msg);
+    }
+    // a complete run recorded as stopped: resume refuses, saying why, also as JSON
+    const ws = await tempDir();
+    const dir = await copyRun(run, ws, '20250101-000000_complete');
+    const rec = JSON.parse(await fs.readFile(path.join(dir, 'spotter-run.json'), 'utf8'));
+    await fs.writeFile(path.join(dir, 'spotter-run.json'), JSON.stringify({ ...rec, status: 'stopped' }));
+    const r = await spotter(run.dataDir, 'train', '--resume', dir, '--json');
+    expect(r.exitCode).toBe(1);
+    expect(JSON.parse(r.stdout.trim())).toMatchObject({ run_dir: dir, status: 'failed', error: { code: 'not-resumable', message: expect.stringMatching(/nothing to resume/) } });
+    expect(r.stderr).toMatch(/nothing to resume — Fine-tune from its weights\/best\.pt/);
+  });
+
   it('usage errors exit 2; a folder that is not a run exits 1 naming it', async () => {
     const dataDir = await tempDir();
     expect((await spotter(dataDir, 'train')).exitCode).toBe(2);
     expect((await spotter(dataDir, 'train', '/x', '--resume', '/y')).exitCode).toBe(2);
+    // --set keys are Ultralytics argument names: anything else could not be written into command.sh safely
+    const bad = await spotter(dataDir, 'train', dataDir, '--set', 'x;touch y=1');
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toMatch(/"x;touch y" is not an Ultralytics argument name/);
+    // one device: multi-GPU training is refused, so the help does not offer it
+    const help = await spotter(dataDir, 'train', '--help');
+    expect(help.stdout).toMatch(/--device <d>[\s\S]*single device/);
+    expect(help.stdout).not.toMatch(/0,1/);
+    expect(help.stdout).toMatch(/--tensorboard/);
     const r = await spotter(dataDir, 'train', '--resume', dataDir);
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain(dataDir);

@@ -5,7 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
+import { standaloneJob } from '../electron/core/jobs/jobs.js';
+import { RunRecord, trainRun, writeRecord } from '../electron/core/trainer/runs.js';
 import { classifyFailure, parseEventLine, startSidecar } from '../electron/core/trainer/sidecar.js';
 import { TrainerEvent } from '../electron/shared/trainer.js';
 import { tempDir, testContext } from './helpers/core.js';
@@ -94,6 +97,20 @@ elif mode == "ignore":
     for line in sys.stdin:
         print("ignoring " + line.strip(), file=sys.stderr, flush=True)
     time.sleep(60)
+elif mode == "slowstop":
+    # a stop that takes longer than the kill timeout, reporting all along (a long final validation)
+    for line in sys.stdin:
+        for i in range(12):
+            print(f"validating {i}", file=sys.stderr, flush=True)
+            time.sleep(0.25)
+        emit({"type": "done", "run_dir": "/x", "epochs_completed": 1, "stopped": True, "best": None, "last": None, "metrics": {}, "per_class": [], "seconds": 3.0})
+        sys.exit(0)
+elif mode == "train":
+    # what trainRun hands the trainer: the spec's run_dir and the TensorBoard switch
+    import os
+    spec = json.load(open(sys.argv[3]))
+    emit({"type": "setup", "stage": "env", "message": f"SPOTTER_TENSORBOARD={os.environ.get('SPOTTER_TENSORBOARD')} run_dir={spec['run_dir']}"})
+    emit({"type": "done", "run_dir": spec["run_dir"], "epochs_completed": 0, "stopped": False, "best": None, "last": None, "metrics": {}, "per_class": [], "seconds": 0.1})
 elif mode == "crash":
     raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
 `;
@@ -162,7 +179,43 @@ describe('the sidecar runner', () => {
       expect(r.killed).toBe(true);
       expect(r.signal).toBe('SIGKILL');
       expect(r.failure).toBeNull(); // a stop, not a failure
-      expect(await fs.readFile(log, 'utf8')).toMatch(/ignoring \{"cmd":"stop"\}[\s\S]*did not stop within 2 s: killed/);
+      expect(await fs.readFile(log, 'utf8')).toMatch(/ignoring \{"cmd":"stop"\}[\s\S]*stopped reporting for 2 s after the stop request: killed/);
+    });
+  });
+
+  it('restarts the kill clock on every line: a stop that keeps reporting is never killed', async () => {
+    await withStandIn(async (python, log) => {
+      const ctx = await testContext();
+      let sc: ReturnType<typeof startSidecar> | null = null;
+      sc = startSidecar(ctx, { python, args: ['slowstop'], logFile: log, stopTimeoutMs: 1000, onEvent: (e) => e.type === 'setup' && sc?.stop() });
+      const t0 = Date.now();
+      const r = await sc.result;
+      expect(Date.now() - t0).toBeGreaterThan(2500); // well past the 1 s timeout
+      expect(r.killed).toBe(false);
+      expect(r.exitCode).toBe(0);
+      expect(r.done?.stopped).toBe(true);
+      expect(r.failure).toBeNull();
+    });
+  });
+
+  it('trainRun hands the sidecar the TensorBoard switch of the run', async () => {
+    await withStandIn(async (python) => {
+      const ctx = await testContext();
+      for (const tensorboard of [true, false]) {
+        const dir = path.join(await tempDir(), 'runs', `20250101-000000_tb-${tensorboard}`);
+        await fs.mkdir(dir, { recursive: true });
+        await fs.writeFile(path.join(dir, 'spec.json'), JSON.stringify({ data: '/d/data.yaml', model: 'yolov8n.yaml', run_dir: dir, epochs: 1, imgsz: 64, batch: 8, device: 'cpu', workers: 0 }));
+        const rec = RunRecord.parse({
+          spotter_version: 'test', name: path.basename(dir), label: 'tb', status: 'running', created_at: new Date().toISOString(), host: os.hostname(), boot_time: 0,
+          model: 'yolov8n.yaml', dataset: { data_yaml: '/d/data.yaml', root: '/d', hash: null, classes: [], split_seed: null, train_images: null }, settings: { epochs: 1 }, tensorboard,
+        });
+        await writeRecord(dir, rec);
+        const seen: TrainerEvent[] = [];
+        const out = await trainRun(ctx, dir, python, standaloneJob(), { onEvent: (e) => seen.push(e) });
+        expect(out.status).toBe('done');
+        const setup = seen.find((e) => e.type === 'setup' && e.stage === 'env');
+        expect(setup && setup.type === 'setup' && setup.message).toBe(`SPOTTER_TENSORBOARD=${tensorboard ? 1 : 0} run_dir=${dir}`);
+      }
     });
   });
 
@@ -196,5 +249,13 @@ describe('classifyFailure', () => {
     const lastError = { type: 'error' as const, code: 'no-gpu' as const, message: "device '0' was asked for", hint: null };
     expect(classifyFailure({ ...base, lastError, stderrTail: [] })).toMatchObject({ code: 'no-gpu', hint: expect.stringMatching(/cpu/) });
     expect(classifyFailure({ ...base, stopRequested: true, killed: true, exitCode: null, signal: 'SIGKILL', stderrTail: [] })).toBeNull();
+  });
+  it('an "interrupted" end is a stop when one was asked for (Ctrl-C), a failure otherwise', () => {
+    const lastError = { type: 'error' as const, code: 'unknown' as const, message: 'interrupted', hint: null };
+    expect(classifyFailure({ ...base, lastError, stopRequested: true, stderrTail: [] })).toBeNull();
+    expect(classifyFailure({ ...base, lastError, stderrTail: [] })).toMatchObject({ code: 'unknown', message: 'interrupted' });
+    // a real error during a stop stays an error
+    const oom = { type: 'error' as const, code: 'cuda-oom' as const, message: 'CUDA out of memory', hint: null };
+    expect(classifyFailure({ ...base, lastError: oom, stopRequested: true, stderrTail: [] })?.code).toBe('cuda-oom');
   });
 });

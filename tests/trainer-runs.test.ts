@@ -14,8 +14,10 @@ import type { EnvReport } from '../electron/shared/trainer.js';
 import { JobManager, standaloneJob } from '../electron/core/jobs/jobs.js';
 import { createTrainerHandlers } from '../electron/core/trainer/handlers.js';
 import { bestRow, parseResultsCsv, pickMetrics, rowRecord } from '../electron/core/trainer/results.js';
-import { listRuns, loadRun, prepareRun, readRecord, reserveRunDir, resolveDevice, sanitizeLabel } from '../electron/core/trainer/runs.js';
+import { checkResumable, listRuns, loadRun, prepareRun, readRecord, reserveRunDir, resolveDevice, sanitizeLabel, yoloCommand } from '../electron/core/trainer/runs.js';
+import { checkpointEpoch } from '../electron/core/trainer/checkpoint.js';
 import { tempDir, testContext } from './helpers/core.js';
+import { shared } from './helpers/shared.js';
 import { coco8Copy, copyRun, fixtureRun, hasTrainer, TRAINER_PYTHON } from './trainer-fixture.js';
 
 let prevPython: string | undefined;
@@ -84,28 +86,104 @@ describe.skipIf(!hasTrainer)('runs through the handlers (real training)', () => 
     expect(t.awakeCalls()).toBe(1);
     expect(t.emitted.filter((e) => e.name === 'runs.changed').length).toBeGreaterThanOrEqual(2);
 
-    const r2 = await t.h['runs.resume']({ dir });
-    expect(r2.dir).toBe(dir);
+    // the run folder moves (a renamed run, a moved workspace): the resume trains in the folder it is
+    // given, not in the one spec.json was written for
+    const stoppedRows = stopped.rows.length;
+    const moved = `${dir}-moved`;
+    await fs.cp(dir, moved, { recursive: true });
+    const r2 = await t.h['runs.resume']({ dir: moved });
+    expect(r2.dir).toBe(moved);
     await t.jobs.wait(r2.jobId);
     const f2 = t.finished.find((f) => f.jobId === r2.jobId)!;
     expect(f2.status, f2.error).toBe('done');
-    const done = await t.h['runs.get']({ dir });
+    const done = await t.h['runs.get']({ dir: moved });
     expect(done.summary.status).toBe('done');
+    expect(done.summary.name).toBe(path.basename(moved));
     expect(done.summary.epochsCompleted).toBe(4);
     expect(done.rows).toHaveLength(4);
     expect(done.columns).toContain('metrics/mAP50-95(B)');
     expect(done.perClass.length).toBeGreaterThan(0);
-    expect(done.commandSh).toMatch(/# yolo detect train resume model=/);
+    expect(done.commandSh).toMatch(/# YOLO_OFFLINE=1 yolo detect train resume model=\S+-moved\/weights\/last\.pt/);
     expect(done.summaryMd).toMatch(/resumed 1×/);
-    const rec = await readRecord(dir);
+    expect(done.summaryMd).toMatch(/\| final \(best\.pt on val\) \|/);
+    expect(JSON.parse(await fs.readFile(path.join(moved, 'spec.json'), 'utf8')).run_dir).toBe(moved);
+    const rec = await readRecord(moved);
     expect(rec.resumes).toBe(1);
     expect(rec.duration_seconds).toBeGreaterThan(0);
+    expect(await checkpointEpoch(path.join(moved, 'weights', 'last.pt'))).toBe(-1); // final
+    // the original folder was not touched
+    expect((await t.h['runs.get']({ dir })).rows).toHaveLength(stoppedRows);
+    expect((await readRecord(dir)).status).toBe('stopped');
     // every event of both processes is in events.ndjson: two hellos, two train_starts (the second resumes)
-    const types = (await fs.readFile(path.join(dir, 'events.ndjson'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l).type);
+    const types = (await fs.readFile(path.join(moved, 'events.ndjson'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l).type);
     expect(types.filter((x) => x === 'hello')).toHaveLength(2);
-    expect(t.emitted.filter((e) => e.name === 'run.event' && (e.payload as EventPayloads['run.event']).dir === dir).length).toBe(types.length);
+    const live = (d: string) => t.emitted.filter((e) => e.name === 'run.event' && (e.payload as EventPayloads['run.event']).dir === d).length;
+    expect(live(dir) + live(moved)).toBe(types.length);
     // a completed run cannot be resumed: fine-tune instead
-    await expect(t.h['runs.resume']({ dir })).rejects.toThrow(/fine-tune/);
+    await expect(t.h['runs.resume']({ dir: moved })).rejects.toThrow(/nothing to resume — fine-tune/i);
+  });
+
+  it('refuses to resume a complete run whatever its record says; a failed resume leaves the run as it was', async () => {
+    const run = await fixtureRun();
+    const t = await harness();
+    const setRec = async (d: string, patch: Record<string, unknown>) => {
+      const rec = JSON.parse(await fs.readFile(path.join(d, 'spotter-run.json'), 'utf8'));
+      await fs.writeFile(path.join(d, 'spotter-run.json'), JSON.stringify({ ...rec, ...patch }, null, 2));
+    };
+    // all epochs trained, but recorded as stopped (as a stop during the last epoch used to be)
+    const complete = await copyRun(run, t.ws, '20250101-000000_complete');
+    await setRec(complete, { status: 'stopped' });
+    await expect(checkResumable(complete)).rejects.toThrow(/last\.pt: a final checkpoint.*nothing to resume/);
+    await expect(t.h['runs.resume']({ dir: complete })).rejects.toThrow(/nothing to resume/);
+
+    // a stopped 3-epoch run whose last.pt turns out to be damaged: the sidecar fails before training
+    const broken = await copyRun(run, t.ws, '20250101-000001_broken');
+    const settings = (await readRecord(broken)).settings;
+    await setRec(broken, { status: 'stopped', settings: { ...settings, epochs: 3 } });
+    const specFile = path.join(broken, 'spec.json');
+    await fs.writeFile(specFile, JSON.stringify({ ...JSON.parse(await fs.readFile(specFile, 'utf8')), epochs: 3 }, null, 2));
+    await fs.copyFile(shared('weights', 'corrupt', 'yolov8n.truncated.pt'), path.join(broken, 'weights', 'last.pt'));
+    await checkResumable(broken); // one epoch of three in results.csv: resumable as far as the files say
+    const files = ['spotter-run.json', 'spec.json', 'command.sh', 'events.ndjson', 'summary.md'];
+    const before = await Promise.all(files.map((f) => fs.readFile(path.join(broken, f), 'utf8')));
+    const { jobId } = await t.h['runs.resume']({ dir: broken });
+    await t.jobs.wait(jobId);
+    const f = t.finished.find((x) => x.jobId === jobId)!;
+    expect(f.status).toBe('failed');
+    expect(f.error).toMatch(/broken\/weights\/last\.pt is not a loadable checkpoint[\s\S]*\(the run was left as it was\)$/);
+    expect(await Promise.all(files.map((x) => fs.readFile(path.join(broken, x), 'utf8')))).toEqual(before);
+    expect(await fs.readFile(path.join(broken, 'train.log'), 'utf8')).toMatch(/the resume failed \(corrupt-weights\)[\s\S]*before training started; the run was left as it was/);
+    expect((await readRecord(broken)).status).toBe('stopped');
+
+    // its dataset is gone: refused before anything starts, naming data.yaml
+    const specData = JSON.parse(await fs.readFile(specFile, 'utf8'));
+    await fs.writeFile(specFile, JSON.stringify({ ...specData, data: path.join(t.ws, 'gone', 'data.yaml') }));
+    await expect(checkResumable(broken)).rejects.toThrow(/gone\/data\.yaml: the dataset this run trained on is not there any more/);
+  });
+
+  it('runs.evaluate validates best.pt on a split as a job and records it in the run', async () => {
+    const run = await fixtureRun();
+    const t = await harness();
+    const dir = await copyRun(run, t.ws, '20250101-000000_eval');
+    const { jobId, dir: d } = await t.h['runs.evaluate']({ dir, split: 'val' });
+    expect(d).toBe(dir);
+    await t.jobs.wait(jobId);
+    const f = t.finished.find((x) => x.jobId === jobId)!;
+    expect(f.status, f.error).toBe('done');
+    const ev = f.result as { split: string; metrics: { mAP50_95: number } | null; perClass: unknown[]; file: string };
+    expect(ev.split).toBe('val');
+    expect(ev.metrics?.mAP50_95).toBeTypeOf('number');
+    expect(ev.file).toBe(path.join(dir, 'eval-val.json'));
+    const saved = JSON.parse(await fs.readFile(ev.file, 'utf8'));
+    expect(saved).toMatchObject({ split: 'val', metrics: ev.metrics, weights: path.join(dir, 'weights', 'best.pt') });
+    const rec = await readRecord(dir);
+    expect(rec.test_evaluated).toBe(false); // val is for decisions; only test is recorded as spent
+    expect(rec.evaluations).toEqual([expect.objectContaining({ split: 'val', file: 'eval-val.json', weights: path.join('weights', 'best.pt') })]);
+    expect(await fs.readFile(path.join(dir, 'summary.md'), 'utf8')).toMatch(/## Evaluations[\s\S]*\| val \|/);
+    // coco8 has no test split: a clear error naming data.yaml
+    const r2 = await t.h['runs.evaluate']({ dir, split: 'test' });
+    await t.jobs.wait(r2.jobId);
+    expect(t.finished.find((x) => x.jobId === r2.jobId)!.error).toMatch(/data\.yaml: the dataset has no test split/);
   });
 
   it('refuses a dataset with health errors, leaving no run folder; the override writes it', async () => {
@@ -194,6 +272,13 @@ describe.skipIf(!hasTrainer)('rebuilding a run from its folder', () => {
     expect(list.map((r) => r.name)).toEqual(['train2']);
     expect(list[0]).toMatchObject({ status: 'done', model: 'yolov8n.yaml', imgsz: 64, epochs: 1, epochsCompleted: 1 });
     expect(list[0]!.metrics).not.toBeNull();
+
+    // asked for 3 epochs, 1 in results.csv: interrupted (best.pt exists from the first epoch on), unless
+    // last.pt is final (stripped: Ultralytics ended it, e.g. early stopping by patience)
+    await fs.writeFile(path.join(plain, 'args.yaml'), (await fs.readFile(path.join(plain, 'args.yaml'), 'utf8')).replace(/^epochs: 1$/m, 'epochs: 3'));
+    expect((await listRuns(ws))[0]).toMatchObject({ status: 'done', epochs: 3, epochsCompleted: 1 });
+    await fs.rm(path.join(plain, 'weights', 'last.pt'));
+    expect((await listRuns(ws))[0]).toMatchObject({ status: 'stopped', epochs: 3, epochsCompleted: 1 });
   });
 });
 
@@ -219,6 +304,9 @@ describe.skipIf(!hasTrainer)('results.csv by its header', () => {
     expect(bestRow(t)).toBe(1);
     expect(pickMetrics(rowRecord(t, bestRow(t)))).toEqual({ precision: 0.6, recall: 0.5, mAP50: 0.5, mAP50_95: 0.31 });
     expect(bestRow(parseResultsCsv('epoch,train/box_loss\n1,2.0\n'))).toBe(-1);
+    // equal fitness: the later epoch, as Ultralytics rewrites best.pt on a tie
+    const tie = parseResultsCsv(['epoch,metrics/mAP50(B),metrics/mAP50-95(B)', '1,0.5,0.31', '2,0.6,0.31', '3,0.4,0.2'].join('\n'));
+    expect(bestRow(tie)).toBe(1);
   });
 });
 
@@ -231,6 +319,36 @@ describe('run settings', () => {
     expect(resolveDevice('cpu', 16, env(true, false))).toEqual({ device: 'cpu', batch: 16 });
     expect(resolveDevice('0,1', 0.7, env(true, false))).toEqual({ device: '0,1', batch: 0.7 });
   });
+  it('takes only plain Ultralytics names as extra arguments', () => {
+    const ok = (extra: Record<string, unknown>) => TrainRequest.safeParse({ dataset: '/d', extra }).success;
+    expect(ok({ mosaic: 0.2, flipud: 0.5, copy_paste_mode: 'flip', hsv_h: 0 })).toBe(true);
+    expect(ok({ 'a;touch x': 1 })).toBe(false);
+    expect(ok({ Mosaic: 1 })).toBe(false);
+    expect(ok({ '$(id)': 1 })).toBe(false);
+    expect(ok({ '': 1 })).toBe(false);
+    expect(TrainRequest.parse({ dataset: '/d' }).tensorboard).toBe(false);
+  });
+
+  it('command.sh quotes every word, keys included: the shell runs exactly the yolo arguments', async () => {
+    const dir = await tempDir();
+    const pwned = path.join(dir, 'pwned');
+    const spec = {
+      data: path.join(dir, 'my data', 'data.yaml'),
+      model: 'yolov8n.yaml',
+      run_dir: path.join(dir, 'runs', "it's"),
+      epochs: 1, imgsz: 64, batch: 8, device: 'cpu', workers: 0,
+      // TrainRequest refuses such keys; spec.json is a file anyone can edit, so quoting must hold anyway
+      extra: { [`x$(touch ${pwned})`]: 1, 'a b': 'c d', mosaic: 0.2 },
+    };
+    const cmd = yoloCommand('detect', spec);
+    const r = await execa('sh', ['-c', `yolo() { for a in "$@"; do printf '%s\\n' "$a"; done; }; ${cmd}`]);
+    expect(r.stdout.split('\n')).toEqual([
+      'detect', 'train', `data=${spec.data}`, 'model=yolov8n.yaml', 'epochs=1', 'imgsz=64', 'batch=8', 'device=cpu', 'workers=0',
+      `project=${path.join(dir, 'runs')}`, "name=it's", 'exist_ok=True', `x$(touch ${pwned})=1`, 'a b=c d', 'mosaic=0.2',
+    ]);
+    expect(existsSync(pwned)).toBe(false);
+  });
+
   it('makes labels safe folder names', () => {
     expect(sanitizeLabel('lr0 0.01 / imgsz 416')).toBe('lr0-0.01-imgsz-416');
     expect(sanitizeLabel('../..')).toBe('run');

@@ -2,24 +2,30 @@
  * Training from the command line (stable interface; scripts and reviews depend on it):
  *   spotter env status [--json]            spotter env setup [--wheelhouse dir] [--repair]
  *   spotter train <dataset dir|data.yaml> [--model] [--epochs] [--imgsz] [--batch] [--device] [--label]
- *                 [--note] [--workspace dir] [--json] [--override-health]      spotter train --resume <run dir>
+ *                 [--note] [--workspace dir] [--json] [--override-health] [--tensorboard] [--set k=v]…
+ *   spotter train --resume <run dir>
+ *   spotter val <run dir> [--split val|test] [--json]   (recorded in the run; test is for the final check)
  *   spotter export <run dir> [--format onnx] [--imgsz N]
  *   spotter runs report [--workspace dir]  spotter runs compare <baseline run> <run>... [--json]
  * Exit codes: 0 ok (train: the run completed), 1 error, 2 usage, 3 the dataset's health check refused
  * the run, 130 stopped with Ctrl-C (the run stops gracefully and can be resumed).
+ * `train --json` always ends with one object {run_dir, status, …, error: {code, message, hint} | null},
+ * also when the run could not start.
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { TrainRequest, type TrainerEnvStatus } from '../shared/contract.js';
+import { TRAIN_ARG_NAME, TrainRequest, type TrainerEnvStatus } from '../shared/contract.js';
 import type { TrainerEvent } from '../shared/trainer.js';
 import type { CoreContext } from '../core/context.js';
+import { CancelledError } from '../core/jobs/jobs.js';
 import { loadSettings } from '../core/settings.js';
+import { resolveDataYaml } from '../core/trainer/dataset.js';
 import { envStatus, requireReadyEnv, setupEnv } from '../core/trainer/env.js';
-import { exportRun } from '../core/trainer/export.js';
+import { evaluateRun, exportRun } from '../core/trainer/export.js';
 import { compareRuns, comparisonText, writeReport } from '../core/trainer/reports.js';
-import { checkResumable, HealthRefusal, prepareRun, reserveRunDir, trainRun, type TrainOutcome } from '../core/trainer/runs.js';
+import { checkResumable, HealthRefusal, prepareRun, reserveRunDir, RunStartError, trainRun, type TrainOutcome } from '../core/trainer/runs.js';
 import { f3, formatDuration } from '../core/trainer/summary.js';
 import { cliJob, cliOptionName, ExitCode, parseIntArg, printHealth } from './common.js';
 
@@ -63,9 +69,26 @@ function parseNumber(v: string): number {
 function parseSet(v: string, prev: Record<string, number | string | boolean | null>) {
   const eq = v.indexOf('=');
   if (eq <= 0) throw new InvalidArgumentError(`expected key=value, got "${v}"`);
+  const key = v.slice(0, eq);
+  if (!TRAIN_ARG_NAME.test(key)) throw new InvalidArgumentError(`"${key}" is not an Ultralytics argument name (lower-case letters, digits and _)`);
   const raw = v.slice(eq + 1);
   const val = /^(true|false)$/i.test(raw) ? raw.toLowerCase() === 'true' : /^(none|null)$/i.test(raw) ? null : raw.trim() !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw;
-  return { ...prev, [v.slice(0, eq)]: val };
+  return { ...prev, [key]: val };
+}
+
+interface StartFailure {
+  code: string;
+  message: string;
+  hint: string | null;
+}
+
+/** Why a run could not start, in the codes of `train --json`'s final object. */
+function startFailure(err: unknown): StartFailure {
+  if (err instanceof RunStartError) return { code: err.code, message: err.message, hint: err.hint };
+  if (err instanceof HealthRefusal) return { code: 'dataset-unhealthy', message: err.message, hint: "Fix what `spotter check` lists, or train anyway with --override-health." };
+  if (err instanceof CancelledError) return { code: 'cancelled', message: 'cancelled before training started; nothing was written', hint: null };
+  if (err instanceof CommanderError) return { code: 'usage', message: err.message, hint: 'See spotter train --help.' };
+  return { code: 'unknown', message: (err as Error).message, hint: null };
 }
 
 function printEnv(s: TrainerEnvStatus, out: NodeJS.WritableStream): void {
@@ -138,7 +161,7 @@ export function registerTrainerCommands(program: Command, ctxOf: () => CoreConte
     .option('--epochs <n>', 'epochs', parseIntArg, 1)
     .option('--imgsz <n>', 'training image size', parseIntArg, 640)
     .option('--batch <n>', 'batch size (-1: auto on CUDA, 8 elsewhere)', parseNumber, -1)
-    .option('--device <d>', "auto, cpu, 0, 0,1, mps", 'auto')
+    .option('--device <d>', 'auto, cpu, 0, 1, … or mps: a single device (multi-GPU training is not supported yet)', 'auto')
     .option('--workers <n>', 'dataloader workers', parseIntArg, 2)
     .option('--patience <n>', 'stop after this many epochs without improvement', parseIntArg)
     .option('--seed <n>', 'random seed', parseIntArg)
@@ -150,94 +173,157 @@ export function registerTrainerCommands(program: Command, ctxOf: () => CoreConte
     .option('--note <text>', 'why this run exists (goes into summary.md and REPORT.md)', '')
     .option('--workspace <dir>', "workspace folder (default: the app's workspace, else ~/Spotter)")
     .option('--override-health', "train even though the dataset's health check found errors", false)
+    .option('--tensorboard', "Ultralytics' local TensorBoard logging into the run folder", false)
     .option('--resume <run dir>', 'continue a stopped or crashed run from its weights/last.pt')
     .option('--json', 'NDJSON events on stdout, then a final object with run_dir')
     .action(async (dataset: string | undefined, o) => {
       const json = !!o.json;
-      if (!dataset && !o.resume) throw new CommanderError(2, 'usage', 'name a dataset folder or data.yaml, or --resume <run dir>');
-      if (dataset && o.resume) throw new CommanderError(2, 'usage', '--resume continues an existing run: give no dataset with it');
-      const ctx = ctxOf();
-      let dir: string;
-      let request: ReturnType<typeof TrainRequest.parse> | null = null;
-      if (o.resume) {
-        dir = path.resolve(o.resume);
-        await checkResumable(dir);
-      } else {
-        const parsed = TrainRequest.safeParse({
-          dataset: path.resolve(dataset!),
-          model: o.model,
-          label: o.label,
-          note: o.note,
-          epochs: o.epochs,
-          imgsz: o.imgsz,
-          batch: o.batch,
-          device: String(o.device),
-          workers: o.workers,
-          patience: o.patience,
-          optimizer: o.optimizer,
-          lr0: o.lr0,
-          cos_lr: o.cosLr,
-          seed: o.seed,
-          extra: o.set,
-          overrideHealth: o.overrideHealth,
-        });
-        if (!parsed.success) {
-          const issue = parsed.error.issues[0]!;
-          throw new CommanderError(2, 'usage', `invalid --${cliOptionName(String(issue.path[0] ?? ''))}: ${issue.message}`);
-        }
-        request = parsed.data;
-        dir = reserveRunDir(await cliWorkspace(ctx, o.workspace), request.label, request);
-      }
-      const { python, env: report } = await requireReadyEnv(ctx);
-      const { job, done } = cliJob(json, verbose());
-      const release = keepAwake(`training ${path.basename(dir)}`);
-      const tty = !json && process.stderr.isTTY;
+      let dir: string | null = null;
+      // --json: whatever goes wrong before the run ends, the last stdout line is still the final object
+      const final = (status: string, error: StartFailure | null, s?: TrainOutcome['summary'], restored = false) => {
+        if (!json) return;
+        process.stdout.write(
+          JSON.stringify({ run_dir: dir, status, epochs_completed: s?.epochsCompleted ?? 0, metrics: s?.metrics ?? null, duration_seconds: s?.durationSeconds ?? null, restored, error }) + '\n',
+        );
+      };
       let outcome: TrainOutcome;
       try {
-        if (request) {
-          try {
-            await prepareRun(ctx, dir, request, { python, report }, job);
-          } catch (err) {
-            if (!(err instanceof HealthRefusal)) throw err;
-            done();
-            process.stderr.write(`spotter: ${err.dataYaml}: the dataset's health check found errors; not training (--override-health to train anyway)\n`);
-            printHealth(err.health, process.stderr);
-            throw new ExitCode(3);
-          }
-          if (!json) process.stderr.write(`run: ${dir}\n`);
-        }
-        outcome = await trainRun(ctx, dir, python, job, {
-          onEvent: (e) => {
-            if (json) process.stdout.write(JSON.stringify(e) + '\n');
-            else if (!tty) {
-              const line = epochLine(e);
-              if (line) process.stderr.write(line + '\n');
-            }
-          },
-          onLog: verbose() && !tty ? (l) => process.stderr.write(`  ${l}\n`) : undefined,
-        }, { resume: !request });
-      } finally {
-        done();
-        release();
+        outcome = await trainCommand(dataset, o, json, (d) => (dir = d));
+      } catch (err) {
+        if (err instanceof ExitCode) throw err; // already reported (the health refusal)
+        const f = startFailure(err);
+        final(f.code === 'cancelled' ? 'cancelled' : 'failed', f);
+        if (err instanceof RunStartError && err.hint) throw new Error(`${err.message} — ${err.hint}`);
+        throw err;
       }
       const s = outcome.summary;
-      if (json) {
-        process.stdout.write(
-          JSON.stringify({ run_dir: dir, status: s.status, epochs_completed: s.epochsCompleted, metrics: s.metrics, duration_seconds: s.durationSeconds, error: outcome.failure }) + '\n',
-        );
-      } else {
-        process.stdout.write(`run: ${dir}\nstatus: ${s.status} (${s.epochsCompleted}/${s.epochs} epochs, ${formatDuration(s.durationSeconds)})\n`);
+      final(outcome.status, outcome.failure, s, outcome.restored);
+      if (!json) {
+        process.stdout.write(`run: ${dir}\nstatus: ${outcome.restored ? `${s.status} (left as it was)` : s.status} (${s.epochsCompleted}/${s.epochs} epochs, ${formatDuration(s.durationSeconds)})\n`);
         if (s.metrics) process.stdout.write(`mAP50 ${f3(s.metrics.mAP50)}, mAP50-95 ${f3(s.metrics.mAP50_95)}, P ${f3(s.metrics.precision)}, R ${f3(s.metrics.recall)}\n`);
       }
       if (outcome.status === 'failed') {
         const f = outcome.failure;
-        process.stderr.write(`spotter: training failed (${f?.code ?? 'unknown'}): ${f?.message ?? ''}${f?.hint ? ` — ${f.hint}` : ''}\n`);
+        process.stderr.write(`spotter: ${outcome.restored ? 'resume' : 'training'} failed (${f?.code ?? 'unknown'}): ${f?.message ?? ''}${f?.hint ? ` — ${f.hint}` : ''}\n`);
         throw new ExitCode(1);
       }
       if (outcome.status === 'stopped') {
         process.stderr.write(`spotter: stopped; continue with: spotter train --resume ${dir}\n`);
         throw new ExitCode(130);
       }
+    });
+
+  async function trainCommand(dataset: string | undefined, o: Record<string, unknown>, json: boolean, setDir: (d: string) => void): Promise<TrainOutcome> {
+    if (!dataset && !o.resume) throw new CommanderError(2, 'usage', 'name a dataset folder or data.yaml, or --resume <run dir>');
+    if (dataset && o.resume) throw new CommanderError(2, 'usage', '--resume continues an existing run: give no dataset with it');
+    const ctx = ctxOf();
+    let dir: string;
+    let request: ReturnType<typeof TrainRequest.parse> | null = null;
+    if (o.resume) {
+      dir = path.resolve(String(o.resume));
+      setDir(dir);
+      await checkResumable(dir);
+    } else {
+      const parsed = TrainRequest.safeParse({
+        dataset: path.resolve(dataset!),
+        model: o.model,
+        label: o.label,
+        note: o.note,
+        epochs: o.epochs,
+        imgsz: o.imgsz,
+        batch: o.batch,
+        device: String(o.device),
+        workers: o.workers,
+        patience: o.patience,
+        optimizer: o.optimizer,
+        lr0: o.lr0,
+        cos_lr: o.cosLr,
+        seed: o.seed,
+        extra: o.set,
+        tensorboard: o.tensorboard,
+        overrideHealth: o.overrideHealth,
+      });
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        throw new CommanderError(2, 'usage', `invalid --${cliOptionName(String(issue.path[0] ?? ''))}: ${issue.message}`);
+      }
+      request = parsed.data;
+      // the cheap check first: a wrong path fails at once, not after the environment check
+      await resolveDataYaml(request.dataset).catch((err: Error) => {
+        throw new RunStartError('dataset-not-found', err.message, 'Name a dataset folder that holds a data.yaml, or the data.yaml itself.');
+      });
+      dir = reserveRunDir(await cliWorkspace(ctx, o.workspace as string | undefined), request.label, request);
+    }
+    let env;
+    try {
+      env = await requireReadyEnv(ctx);
+    } catch (err) {
+      throw new RunStartError('env-not-ready', (err as Error).message, 'Run `spotter env setup` (or `--repair`).');
+    }
+    const { python, env: report } = env;
+    const { job, done } = cliJob(json, verbose());
+    const release = keepAwake(`training ${path.basename(dir)}`);
+    const tty = !json && process.stderr.isTTY;
+    try {
+      if (request) {
+        try {
+          await prepareRun(ctx, dir, request, { python, report }, job);
+        } catch (err) {
+          if (!(err instanceof HealthRefusal)) throw err;
+          done();
+          process.stderr.write(`spotter: ${err.dataYaml}: the dataset's health check found errors; not training (--override-health to train anyway)\n`);
+          printHealth(err.health, process.stderr);
+          if (json) {
+            const f = startFailure(err);
+            process.stdout.write(JSON.stringify({ run_dir: null, status: 'refused', epochs_completed: 0, metrics: null, duration_seconds: null, restored: false, error: f }) + '\n');
+          }
+          throw new ExitCode(3);
+        }
+        setDir(dir);
+        if (!json) process.stderr.write(`run: ${dir}\n`);
+      }
+      return await trainRun(ctx, dir, python, job, {
+        onEvent: (e) => {
+          if (json) process.stdout.write(JSON.stringify(e) + '\n');
+          else if (!tty) {
+            const line = epochLine(e);
+            if (line) process.stderr.write(line + '\n');
+          }
+        },
+        onLog: verbose() && !tty ? (l) => process.stderr.write(`  ${l}\n`) : undefined,
+      }, { resume: !request });
+    } finally {
+      done();
+      release();
+    }
+  }
+
+  // ---------------------------------------------------------------- val
+  program
+    .command('val')
+    .description("evaluate a run's best.pt on a split of its dataset; recorded in the run folder (eval-<split>.json, spotter-run.json, summary.md). The test split is for the final check: its use is recorded as test_evaluated")
+    .argument('<run>', 'run folder')
+    .option('--split <split>', 'val or test', 'val')
+    .option('--json', 'print the evaluation as JSON')
+    .action(async (run: string, o) => {
+      if (o.split !== 'val' && o.split !== 'test') throw new CommanderError(2, 'usage', `--split must be val or test, not "${o.split}"`);
+      const ctx = ctxOf();
+      const { job, done } = cliJob(!!o.json, verbose());
+      let ev;
+      try {
+        ev = await evaluateRun(ctx, path.resolve(run), o.split, job);
+      } finally {
+        done();
+      }
+      if (o.json) {
+        process.stdout.write(JSON.stringify({ run_dir: ev.dir, split: ev.split, weights: ev.weights, metrics: ev.metrics, per_class: ev.perClass, file: ev.file }, null, 2) + '\n');
+        return;
+      }
+      const m = ev.metrics;
+      process.stdout.write(`run: ${ev.dir}\nsplit: ${ev.split} (weights ${ev.weights})\n`);
+      process.stdout.write(m ? `mAP50 ${f3(m.mAP50)}, mAP50-95 ${f3(m.mAP50_95)}, P ${f3(m.precision)}, R ${f3(m.recall)}\n` : 'no metrics\n');
+      for (const c of ev.perClass) process.stdout.write(`  ${c.name}: AP50 ${f3(c.ap50)}, AP50-95 ${f3(c.ap50_95)} (${c.instances} instances)\n`);
+      process.stdout.write(`recorded: ${ev.file}${ev.split === 'test' ? ' (the run is marked test_evaluated)' : ''}\n`);
     });
 
   // ---------------------------------------------------------------- export

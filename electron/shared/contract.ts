@@ -248,6 +248,9 @@ export interface JobStarted {
 
 const Empty = z.object({}).strict();
 
+/** What an Ultralytics train argument name looks like (`extra` keys, the CLI's --set keys). */
+export const TRAIN_ARG_NAME = /^[a-z_][a-z0-9_]*$/;
+
 /** A training request from the wizard or the CLI (Ultralytics names). */
 export const TrainRequest = z.object({
   /** dataset folder or its data.yaml */
@@ -268,8 +271,13 @@ export const TrainRequest = z.object({
   cos_lr: z.boolean().optional(),
   seed: z.number().int().optional(),
   cache: z.union([z.boolean(), z.enum(['ram', 'disk'])]).optional(),
-  /** any other Ultralytics train argument (augmentation fields, …) */
-  extra: z.record(z.string(), z.union([z.number(), z.string(), z.boolean(), z.null()])).default({}),
+  /** any other Ultralytics train argument (augmentation fields, …); names as Ultralytics spells them
+   *  (they also go into command.sh, so nothing else may pass) */
+  extra: z
+    .record(z.string().regex(TRAIN_ARG_NAME, 'not an Ultralytics argument name (lower-case letters, digits and _)'), z.union([z.number(), z.string(), z.boolean(), z.null()]))
+    .default({}),
+  /** Ultralytics' local TensorBoard logging into the run folder */
+  tensorboard: z.boolean().default(false),
   /** start even though the dataset's health check has errors */
   overrideHealth: z.boolean().default(false),
 });
@@ -302,6 +310,8 @@ export const CallInputs = {
   'runs.resume': DirInput,
   'runs.setBaseline': z.object({ dir: z.string().nullable() }),
   'runs.compare': z.object({ baseline: z.string().optional(), runs: z.array(z.string()).default([]), threshold: z.number().min(0).default(0.01) }),
+  /** validate the run's best.pt on a split: a job; evaluating on test is recorded in the run */
+  'runs.evaluate': DirInput.extend({ split: z.enum(['test', 'val']) }),
 } as const;
 
 export interface CallOutputs {
@@ -325,6 +335,7 @@ export interface CallOutputs {
   'runs.resume': JobStarted & { dir: string };
   'runs.setBaseline': { baseline: string | null };
   'runs.compare': RunComparison;
+  'runs.evaluate': JobStarted & { dir: string };
 }
 
 export type CallName = keyof typeof CallInputs;

@@ -153,9 +153,14 @@ def cmd_export(a: argparse.Namespace, state: dict[str, Any]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    channel.take_stdout()
     argv = sys.argv[1:] if argv is None else argv
     command = argv[0] if argv and not argv[0].startswith("-") else ""
+    if command == "train":
+        # first of all: a Ctrl-C (or SIGTERM) during the seconds of heavy imports is a stop, not a crash
+        channel.install_stop_signals()
+    channel.take_stdout()
+    if command == "train":
+        channel.read_commands()  # so is a stop command: read from the start, not once torch is imported
     if command != "env":  # env prints exactly one EnvReport object, nothing else
         emit({"type": "hello", "protocol": PROTOCOL, "pid": os.getpid(), "command": command or "?"})
     try:
@@ -197,6 +202,10 @@ def main(argv: list[str] | None = None) -> int:
             spec = load_spec(a.spec)
             state["batch"] = spec["batch"]
             check_inputs(spec)
+            if channel.STOP.requested:  # stopped before anything was imported
+                from .train import stopped_before_training
+
+                return stopped_before_training(spec, time.time())
             fallback = Path(spec["run_dir"]).parent  # default config dir: beside the runs
         else:
             fallback = _weights_root(a.weights).parent
@@ -213,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         if a.command == "val":
             return cmd_val(a, state)
         return cmd_export(a, state)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # a second Ctrl-C (train), or the first one (val, export): aborted
         emit({"type": "error", "code": "unknown", "message": "interrupted", "hint": None})
         return 1
     except Exception as e:

@@ -111,8 +111,11 @@ def classify(e: BaseException, *, batch: Any = None, stage: str = "") -> dict[st
         return ev("no-gpu", "No usable GPU was found for the requested device: choose device 'cpu' or check the driver.")
     if "images not found" in text:
         return ev("dataset-not-found", dataset_hint)
+    if "nothing to resume" in text:
+        return ev("bad-spec", "This run already trained all its epochs (its last.pt is final): fine-tune from its "
+                  "weights/best.pt as a new run instead.")
     if any(isinstance(x, SyntaxError) for x in chain) or "is not a valid YOLO argument" in text or \
-            "nothing to resume" in text or "is of invalid type" in text:
+            "is of invalid type" in text:
         return ev("bad-spec", None)
     if any(isinstance(x, ImportError) for x in chain):
         return ev("missing-package", SETUP_HINT)

@@ -60,7 +60,8 @@ def coco8(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def sidecar(config_dir, tmp_path):
-    """run(args, stdin_hook=None, prefix=(), env=None) -> Result. stdin_hook(event, stdin) runs per event."""
+    """run(args, on_event=None, prefix=(), env=None) -> Result. on_event(event, proc) runs per event (proc:
+    the Popen, for its stdin and send_signal)."""
 
     def run(args: list[str], *, on_event=None, prefix: tuple[str, ...] = (), env: dict | None = None,
             timeout: float = 240) -> Result:
@@ -75,7 +76,7 @@ def sidecar(config_dir, tmp_path):
                     ev = json.loads(line)  # every stdout line must be one JSON event
                     events.append(ev)
                     if on_event:
-                        on_event(ev, p.stdin)
+                        on_event(ev, p)
                 rc = p.wait(timeout=timeout)
             finally:
                 if p.poll() is None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import signal
 import shutil
 import subprocess
 import sys
@@ -82,6 +83,7 @@ def test_train_one_epoch_val_and_export(sidecar, coco8, tmp_path):
     assert "metrics/mAP50-95(B)" in header and (run / "args.yaml").exists()
     for w in (done["best"], done["last"]):
         assert "model" in load_ckpt(w)
+    assert not list((run / "weights").glob(".*.tmp"))  # atomic writes leave no temporary files behind
 
     # val on the test split name Ultralytics resolves (coco8 has no test split: val again via --split val)
     v = sidecar(["val", "--weights", done["best"], "--data", str(coco8), "--imgsz", "64", "--device", "cpu"])
@@ -108,10 +110,10 @@ def test_stop_then_resume(sidecar, coco8, tmp_path):
     spec = spec_for(tmp_path, coco8, run="stop", epochs=3, batch=2)
     sent = []
 
-    def stop_after_first_epoch(ev, stdin):
+    def stop_after_first_epoch(ev, proc):
         if ev["type"] == "epoch_end" and not sent:
-            stdin.write(b'{"cmd":"stop"}\n')
-            stdin.flush()
+            proc.stdin.write(b'{"cmd":"stop"}\n')
+            proc.stdin.flush()
             sent.append(ev["epoch"])
 
     res = sidecar(["train", "--spec", str(spec)], on_event=stop_after_first_epoch)
@@ -132,6 +134,97 @@ def test_stop_then_resume(sidecar, coco8, tmp_path):
     assert again.one("done")["run_dir"] == done["run_dir"]
     assert [e["epoch"] for e in again.of("epoch_start")] == list(range(done["epochs_completed"] + 1, 4))
     assert again.one("done")["epochs_completed"] == 3 and again.one("done")["stopped"] is False
+    assert load_ckpt(again.one("done")["last"])["epoch"] == -1  # final: nothing left to resume
+
+
+def test_stop_in_the_last_epoch_completes_the_run(sidecar, coco8, tmp_path):
+    """A stop that lands in the last epoch (or the final validation) ends a complete run: not `stopped`,
+    and last.pt is final, as after any completed training (a resume would find nothing to do)."""
+    sent = []
+
+    def stop_at_start(ev, proc):
+        if ev["type"] == "train_start" and not sent:
+            proc.stdin.write(b'{"cmd":"stop"}\n')
+            proc.stdin.flush()
+            sent.append(1)
+
+    res = sidecar(["train", "--spec", str(spec_for(tmp_path, coco8, run="last"))], on_event=stop_at_start)
+    assert res.rc == 0, res.log[-4000:]
+    check_stream(res, tmp_path)
+    done = res.one("done")
+    assert sent and done["epochs_completed"] == 1 and done["stopped"] is False, done
+    assert load_ckpt(done["last"])["epoch"] == -1
+    assert "stop requested (stdin)" in res.log
+
+
+def test_sigterm_with_the_reader_gone_stops_gracefully(coco8, tmp_path, config_dir):
+    """The app quits mid-training: execa's cleanup sends SIGTERM and Node's ends of the pipes close. The
+    sidecar must end the epoch, save a resumable last.pt and exit 0, its writes going nowhere."""
+    spec = spec_for(tmp_path, coco8, run="term", epochs=3, batch=2)
+    # one pipe for events and log (closing it breaks both); log lines and tqdm's \r redraws mix in
+    p = subprocess.Popen([sys.executable, "-m", "spotter_trainer", "train", "--spec", str(spec)],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         env=child_env(config_dir), cwd=tmp_path)
+    try:
+        for line in p.stdout:
+            if b'{"type":"epoch_start"' in line:  # the first epoch is under way
+                break
+        p.send_signal(signal.SIGTERM)
+        p.stdout.close()
+        rc = p.wait(timeout=240)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert rc == 0
+    last = tmp_path / "runs" / "term" / "weights" / "last.pt"
+    ckpt = load_ckpt(str(last))
+    assert ckpt["optimizer"] is not None and ckpt["epoch"] == 0  # one epoch, resumable
+    assert not list(last.parent.glob(".*.tmp"))
+
+
+def test_ctrl_c_during_startup_is_a_stop(sidecar, coco8, tmp_path):
+    """Ctrl-C in the first seconds (torch and Ultralytics still importing) stops before anything is
+    trained: a `done` with stopped and 0 epochs, exit 0, never a KeyboardInterrupt failure."""
+
+    def interrupt(ev, proc):
+        if ev["type"] == "hello":
+            proc.send_signal(signal.SIGINT)
+
+    res = sidecar(["train", "--spec", str(spec_for(tmp_path, coco8, run="early"))], on_event=interrupt)
+    check_stream(res, tmp_path)
+    assert res.rc == 0, res.log[-4000:]
+    assert not res.of("error") and not res.of("train_start")
+    done = res.one("done")
+    assert done["stopped"] is True and done["epochs_completed"] == 0 and done["last"] is None
+    assert not (tmp_path / "runs" / "early" / "weights").exists()
+
+
+def test_checkpoint_writes_are_atomic(tmp_path, monkeypatch):
+    """A kill between writing and renaming leaves the previous checkpoint whole (the rename is the kill
+    point simulated here), for Ultralytics' saves and for its strip_optimizer."""
+    from spotter_trainer import train
+
+    last = tmp_path / "last.pt"
+    train.AtomicPath(last).write_bytes(b"epoch 1")
+    assert last.read_bytes() == b"epoch 1"
+
+    def killed(*_a):
+        raise OSError("killed before the rename")
+
+    monkeypatch.setattr(train.os, "replace", killed)
+    with pytest.raises(OSError):
+        train.AtomicPath(last).write_bytes(b"epoch 2, half written")
+    assert last.read_bytes() == b"epoch 1" and sorted(os.listdir(tmp_path)) == ["last.pt"]
+
+    def strip(f, s="", updates=None):  # torch.save of the stripped checkpoint, to s
+        Path(s or f).write_bytes(b"stripped")
+        return {"epoch": -1}
+
+    with pytest.raises(OSError):
+        train.atomic_strip_optimizer(strip)(last)
+    assert last.read_bytes() == b"epoch 1" and sorted(os.listdir(tmp_path)) == ["last.pt"]
+    monkeypatch.undo()
+    assert train.atomic_strip_optimizer(strip)(last) == {"epoch": -1} and last.read_bytes() == b"stripped"
 
 
 def test_corrupt_weights(sidecar, coco8, tmp_path):

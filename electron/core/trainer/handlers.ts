@@ -13,8 +13,9 @@ import type { CoreContext } from '../context.js';
 import { isInside } from '../fsutil.js';
 import type { JobContext, JobManager } from '../jobs/jobs.js';
 import { envStatus, requireReadyEnv, setupEnv } from './env.js';
+import { evaluateRun } from './export.js';
 import { compareRuns, estimateRun } from './reports.js';
-import { checkResumable, getBaseline, listRuns, prepareRun, readRunDetail, reserveRunDir, runsDir, setBaseline, trainRun, type TrainRequestParsed } from './runs.js';
+import { checkResumable, getBaseline, RunStartError, listRuns, prepareRun, readRunDetail, reserveRunDir, runsDir, setBaseline, trainRun, type TrainRequestParsed } from './runs.js';
 
 export interface TrainerHandlerOptions {
   ctx: CoreContext;
@@ -31,6 +32,8 @@ export function createTrainerHandlers(o: TrainerHandlerOptions): TrainerHandlers
   const { ctx, emit, jobs } = o;
   /** runs this process trains, by absolute folder → job id */
   const active = new Map<string, string>();
+  /** runs being evaluated (absolute folders) */
+  const evaluating = new Set<string>();
   const activeSet = { has: (d: string) => active.has(path.resolve(d)) } as ReadonlySet<string>;
   let setupJob: string | null = null;
   let envCache: { at: number; env: EnvReport | null } | null = null;
@@ -60,8 +63,13 @@ export function createTrainerHandlers(o: TrainerHandlerOptions): TrainerHandlers
         if (prepare) await prepare(job, python, env);
         void changed();
         const out = await trainRun(ctx, dir, python, job, { onEvent: (event) => emit('run.event', { dir, event }) }, { resume: !prepare });
-        if (out.status === 'failed' && out.failure) throw new Error(`${out.failure.message}${out.failure.hint ? ` — ${out.failure.hint}` : ''}`);
+        if (out.status === 'failed' && out.failure) {
+          throw new Error(`${out.failure.message}${out.failure.hint ? ` — ${out.failure.hint}` : ''}${out.restored ? ' (the run was left as it was)' : ''}`);
+        }
         return out.summary;
+      } catch (err) {
+        if (err instanceof RunStartError && err.hint) throw new Error(`${err.message} — ${err.hint}`);
+        throw err;
       } finally {
         active.delete(dir);
         release?.();
@@ -118,8 +126,27 @@ export function createTrainerHandlers(o: TrainerHandlerOptions): TrainerHandlers
     'runs.resume': async ({ dir }) => {
       const abs = runDir(dir);
       if (active.has(abs)) throw new Error(`${abs}: the run is already training`);
-      await checkResumable(abs);
+      if (evaluating.has(abs)) throw new Error(`${abs}: the run is being evaluated`);
+      await checkResumable(abs).catch((err: unknown) => {
+        throw err instanceof RunStartError && err.hint ? new Error(`${err.message} — ${err.hint}`) : err;
+      });
       return { jobId: trainJob(abs, null), dir: abs };
+    },
+    // a 'train' job (the trainer's kind of work: a sidecar on the GPU); its result is an Evaluation
+    'runs.evaluate': async ({ dir, split }) => {
+      const abs = runDir(dir);
+      if (active.has(abs)) throw new Error(`${abs}: the run is training; evaluate it once it has ended`);
+      if (evaluating.has(abs)) throw new Error(`${abs}: the run is already being evaluated`);
+      evaluating.add(abs);
+      const jobId = jobs.start('train', async (job) => {
+        try {
+          return await evaluateRun(ctx, abs, split, job);
+        } finally {
+          evaluating.delete(abs);
+          void changed();
+        }
+      });
+      return { jobId, dir: abs };
     },
     'runs.setBaseline': async ({ dir }) => {
       const baseline = await setBaseline(o.workspace(), dir === null ? null : runDir(dir));

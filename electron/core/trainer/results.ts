@@ -54,7 +54,8 @@ export function rowRecord(t: ResultsTable, i: number): Record<string, number> {
 
 /**
  * The best epoch as Ultralytics picks best.pt: highest fitness, which in Ultralytics 8.4 is
- * mAP50-95 (box, plus mask for segmentation). Returns the row index, or -1.
+ * mAP50-95 (box, plus mask for segmentation); of equal ones the last (best.pt is rewritten whenever an
+ * epoch's fitness equals the best so far). Returns the row index, or -1.
  */
 export function bestRow(t: ResultsTable): number {
   const cols = t.columns.map((c, i) => [c, i] as const).filter(([c]) => /^metrics\/mAP50-95\([BM]\)$/.test(c)).map(([, i]) => i);
@@ -63,7 +64,7 @@ export function bestRow(t: ResultsTable): number {
   let bestFit = -Infinity;
   t.rows.forEach((r, i) => {
     const fit = cols.reduce((s, j) => s + (Number.isFinite(r[j]!) ? r[j]! : 0), 0);
-    if (fit > bestFit) {
+    if (fit >= bestFit) {
       bestFit = fit;
       best = i;
     }

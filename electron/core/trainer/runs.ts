@@ -8,6 +8,7 @@
  *   train.log        the trainer's human log (stderr)
  *   events.ndjson    every validated sidecar event: the live view is rebuilt from it
  *   summary.md       at the end: data, settings, metrics, per-class AP, environment, note
+ *   eval-<split>.json the last evaluation of best.pt on a split (`spotter val`, runs.evaluate)
  * Files are the record: a run is always rebuilt from its folder, and a run whose process died without
  * `done` reads as `crashed`.
  */
@@ -27,6 +28,7 @@ import { exists, writeFileAtomic } from '../fsutil.js';
 import type { JobContext } from '../jobs/jobs.js';
 import { datasetInfo, type DatasetInfo } from './dataset.js';
 import { isAlive } from './proc.js';
+import { checkpointEpoch } from './checkpoint.js';
 import { bestRow, parseResultsCsv, pickMetrics, rowRecord } from './results.js';
 import { parseEventLine, startSidecar, type Sidecar, type SidecarFailure } from './sidecar.js';
 import { writeSummaryMd } from './summary.js';
@@ -75,8 +77,14 @@ export const RunRecord = z
     metrics: Metrics.nullable().default(null),
     per_class: z.array(PerClass).default([]),
     error: z.object({ code: ErrorCode, message: z.string(), hint: z.string().nullable() }).nullable().default(null),
+    /** the final validation of best.pt (the `done` event), kept apart from the best-so-far `metrics` */
+    final_metrics: Metrics.nullable().default(null),
     /** the test split was evaluated (a decision was made on it) */
     test_evaluated: z.boolean().default(false),
+    /** every explicit evaluation of best.pt on a split (spotter val, runs.evaluate), oldest first */
+    evaluations: z.array(z.object({ split: z.string(), at: z.string(), weights: z.string(), metrics: Metrics.nullable(), file: z.string() })).default([]),
+    /** Ultralytics' local TensorBoard logging (SPOTTER_TENSORBOARD for the sidecar) */
+    tensorboard: z.boolean().default(false),
     /** the run whose best.pt this one fine-tunes */
     finetuned_from: z.string().nullable().default(null),
     resumes: z.number().int().default(0),
@@ -85,6 +93,21 @@ export const RunRecord = z
 export type RunRecord = z.infer<typeof RunRecord>;
 
 export const RUN_FILE = 'spotter-run.json';
+
+/**
+ * A run that could not start (or resume): the code says what kind of problem it is, for `train --json`
+ * and the UI; the message names the file.
+ */
+export class RunStartError extends Error {
+  constructor(
+    readonly code: 'dataset-not-found' | 'bad-spec' | 'not-resumable' | 'env-not-ready',
+    message: string,
+    readonly hint: string | null = null,
+  ) {
+    super(message);
+    this.name = 'RunStartError';
+  }
+}
 
 export function runsDir(workspace: string): string {
   return path.join(workspace, 'runs');
@@ -234,7 +257,9 @@ async function recordFromUltralytics(dir: string): Promise<RunRecord | null> {
   const st = await fs.stat(path.join(dir, 'args.yaml'));
   const fromCsv = await metricsFromResults(dir);
   const epochs = Number(args.epochs ?? 0);
-  const done = (fromCsv?.epochs ?? 0) >= epochs || existsSync(path.join(dir, 'weights', 'best.pt'));
+  // done: every epoch is in results.csv, or last.pt was made final (stripped: early stop by patience);
+  // best.pt alone says nothing (it is written from the first epoch on, an interrupted run has one too)
+  const done = (fromCsv?.epochs ?? 0) >= epochs || (await checkpointEpoch(path.join(dir, 'weights', 'last.pt'))) === -1;
   return RunRecord.parse({
     spotter_version: 'ultralytics',
     name: path.basename(dir),
@@ -382,7 +407,9 @@ function shq(v: string): string {
 /** The `yolo` command that trains the same thing without Spotter. */
 export function yoloCommand(task: string, spec: TrainSpec): string {
   const parts = ['yolo', task, 'train'];
-  const kv = (k: string, v: unknown) => parts.push(`${k}=${shq(v === true ? 'True' : v === false ? 'False' : v === null ? 'None' : String(v))}`);
+  // the whole word is quoted: keys come from the request too (TrainRequest allows only plain names; the
+  // quoting keeps command.sh safe whatever a spec.json says)
+  const kv = (k: string, v: unknown) => parts.push(shq(`${k}=${v === true ? 'True' : v === false ? 'False' : v === null ? 'None' : String(v)}`));
   kv('data', spec.data);
   kv('model', spec.model);
   kv('epochs', spec.epochs);
@@ -402,8 +429,11 @@ function commandSh(rec: RunRecord, spec: TrainSpec, python: string): string {
   return [
     '#!/bin/sh',
     `# Spotter run ${rec.name}: the equivalent Ultralytics command (reproduces this run without the app).`,
-    `# Trainer environment: ${python} (its bin/ holds \`yolo\`); Spotter also sets YOLO_OFFLINE=1.`,
+    `# Trainer environment: ${python.replace(/[\r\n]/g, ' ')} (its bin/ holds \`yolo\`).`,
     `# Ultralytics decides its own defaults for every argument not listed; see args.yaml for all of them.`,
+    ...(rec.tensorboard ? ['# TensorBoard logging was on: Ultralytics setting tensorboard=True (`yolo settings tensorboard=True`).'] : []),
+    '# Never touch the network (as Spotter trains): no downloads, no pip installs, no update checks.',
+    'export YOLO_OFFLINE=1',
     yoloCommand(rec.task, spec),
     '',
   ].join('\n');
@@ -437,7 +467,12 @@ export async function prepareRun(
 ): Promise<PreparedRun> {
   const req = TrainRequest.parse(reqIn);
   job.progress('preflight', 0, 1);
-  const ds: DatasetInfo = await datasetInfo(req.dataset);
+  let ds: DatasetInfo;
+  try {
+    ds = await datasetInfo(req.dataset);
+  } catch (err) {
+    throw new RunStartError('dataset-not-found', (err as Error).message, 'Choose a dataset folder that holds a data.yaml, or the data.yaml itself.');
+  }
   const health = await checkDataset(ds.dataYaml, { imgsz: req.imgsz, signal: job.signal, onProgress: (s, d, t) => job.progress(`preflight: ${s}`, d, t) });
   job.throwIfCancelled();
   if (!health.ok && !req.overrideHealth) throw new HealthRefusal(ds.dataYaml, health);
@@ -445,7 +480,7 @@ export async function prepareRun(
   const { device, batch } = resolveDevice(req.device, req.batch, env.report);
   const modelLocal = /\.(pt|ya?ml)$/i.test(req.model) && existsSync(path.resolve(req.model));
   const model = modelLocal ? path.resolve(req.model) : req.model;
-  if (/\.pt$/i.test(model) && !modelLocal) throw new Error(`${model}: no such weights file (Spotter never downloads weights; train from a model .yaml or pick a local .pt)`);
+  if (/\.pt$/i.test(model) && !modelLocal) throw new RunStartError('bad-spec', `${model}: no such weights file (Spotter never downloads weights; train from a model .yaml or pick a local .pt)`);
   const spec: TrainSpec = {
     data: ds.dataYaml,
     model,
@@ -490,6 +525,7 @@ export async function prepareRun(
       platform: env.report.platform,
     },
     finetuned_from: runOfWeights(model),
+    tensorboard: req.tensorboard,
   });
 
   const tmp = path.join(path.dirname(dir), `.tmp-${path.basename(dir)}`);
@@ -527,24 +563,38 @@ export interface TrainOutcome {
   summary: RunSummary;
   status: RunStatus;
   failure: SidecarFailure | null;
+  /** a resume that ended before training started: the run folder was put back as it was */
+  restored: boolean;
 }
 
 /**
  * Train (or resume) the run in `dir` with the sidecar: events appended to events.ndjson and handed
  * on, progress per batch over the whole run, the record kept current, summary.md written at the end.
- * Cancelling the job is a graceful stop.
+ * Cancelling the job is a graceful stop. A resume that ends before training starts (a failure, or a
+ * stop) leaves the folder as it was: record, spec.json, command.sh, events.ndjson and summary.md.
  */
-export async function trainRun(ctx: CoreContext, dir: string, python: string, job: JobContext, hooks: TrainHooks = {}, opts: { resume?: boolean } = {}): Promise<TrainOutcome> {
+export async function trainRun(ctx: CoreContext, dirIn: string, python: string, job: JobContext, hooks: TrainHooks = {}, opts: { resume?: boolean } = {}): Promise<TrainOutcome> {
+  const dir = path.resolve(dirIn);
   const rec = await readRecord(dir);
   const specFile = path.join(dir, 'spec.json');
-  const spec = JSON.parse(await fs.readFile(specFile, 'utf8')) as TrainSpec;
+  const commandFile = path.join(dir, 'command.sh');
+  const eventsFile = path.join(dir, 'events.ndjson');
+  const specText = await fs.readFile(specFile, 'utf8');
+  const spec = JSON.parse(specText) as TrainSpec;
+  const size = async (f: string) => (await fs.stat(f).catch(() => null))?.size ?? 0;
+  let restore: { record: string; spec: string; commandSize: number; eventsSize: number } | null = null;
   if (opts.resume) {
     const last = path.join(dir, 'weights', 'last.pt');
-    if (!existsSync(last)) throw new Error(`${last}: missing — this run saved no checkpoint to resume from`);
+    if (!existsSync(last)) throw new RunStartError('not-resumable', `${last}: missing — this run saved no checkpoint to resume from`);
+    if (!existsSync(spec.data)) throw dataGone(spec.data);
+    restore = { record: await fs.readFile(path.join(dir, RUN_FILE), 'utf8'), spec: specText, commandSize: await size(commandFile), eventsSize: await size(eventsFile) };
+    // the run is the folder we were given, wherever spec.json says it was made (a moved workspace, a copy)
+    spec.run_dir = dir;
     spec.resume = true; // the sidecar continues from weights/last.pt of run_dir
+    rec.name = path.basename(dir);
     rec.resumes += 1;
     await writeFileAtomic(specFile, JSON.stringify(spec, null, 2) + '\n');
-    await fs.appendFile(path.join(dir, 'command.sh'), `# resumed ${new Date().toISOString()}:\n# yolo ${rec.task} train resume model=${shq(last)}\n`);
+    await fs.appendFile(commandFile, `# resumed ${new Date().toISOString()}:\n# YOLO_OFFLINE=1 yolo ${rec.task} train resume model=${shq(last)}\n`);
   }
   const started = new Date();
   rec.status = 'running';
@@ -563,13 +613,15 @@ export async function trainRun(ctx: CoreContext, dir: string, python: string, jo
   };
   await save();
 
-  const events = (await fs.open(path.join(dir, 'events.ndjson'), 'a')).createWriteStream();
+  const events = (await fs.open(eventsFile, 'a')).createWriteStream();
   let epochs = spec.epochs;
   let batches = 1;
+  let trainStarted = false;
   const onEvent = (e: TrainerEvent) => {
     events.write(JSON.stringify(e) + '\n');
     switch (e.type) {
       case 'train_start':
+        trainStarted = true;
         epochs = e.epochs;
         batches = Math.max(1, e.batches);
         job.progress(`epoch ${e.start_epoch + 1}/${epochs}`, e.start_epoch * batches, epochs * batches);
@@ -593,11 +645,14 @@ export async function trainRun(ctx: CoreContext, dir: string, python: string, jo
         void save();
         break;
       }
-      case 'done':
+      case 'done': {
         rec.epochs_completed = Math.max(rec.epochs_completed, e.epochs_completed);
-        rec.metrics = pickMetrics(e.metrics) ?? rec.metrics;
-        rec.per_class = e.per_class;
+        const final = pickMetrics(e.metrics);
+        rec.metrics = final ?? rec.metrics;
+        rec.final_metrics = final ?? rec.final_metrics;
+        if (e.per_class.length) rec.per_class = e.per_class;
         break;
+      }
       default:
         break;
     }
@@ -613,16 +668,32 @@ export async function trainRun(ctx: CoreContext, dir: string, python: string, jo
     onLog: hooks.onLog,
     signal: job.signal,
     stopTimeoutMs: hooks.stopTimeoutMs,
+    env: { SPOTTER_TENSORBOARD: rec.tensorboard ? '1' : '0' },
   });
   rec.pid = sidecar.pid ?? process.pid;
   await save();
   hooks.onStart?.(sidecar);
   const r = await sidecar.result;
   await new Promise<void>((res) => events.end(() => res()));
+  const workspace = path.dirname(path.dirname(dir));
+
+  let failure = r.failure;
+  if (restore && !trainStarted) {
+    // nothing was trained: put the run back as it was (still resumable), and say why in train.log
+    await writing;
+    await writeFileAtomic(path.join(dir, RUN_FILE), restore.record);
+    await writeFileAtomic(specFile, restore.spec);
+    await fs.truncate(commandFile, restore.commandSize).catch(() => {});
+    await fs.truncate(eventsFile, restore.eventsSize).catch(() => {});
+    const why = failure ? `failed (${failure.code}): ${failure.message}` : r.stopRequested ? 'was stopped' : 'ended without training';
+    await fs.appendFile(path.join(dir, 'train.log'), `[spotter] the resume ${why} before training started; the run was left as it was\n`).catch(() => {});
+    if (!failure && !r.stopRequested) failure = { code: 'unknown', message: 'the trainer exited before training started', hint: 'See train.log in the run folder.' };
+    const prev = await readRecord(dir);
+    return { summary: toSummary(dir, prev, await getBaseline(workspace)), status: failure ? 'failed' : 'stopped', failure, restored: true };
+  }
 
   const ended = new Date();
   let status: RunStatus;
-  let failure = r.failure;
   if (r.done && !failure) status = r.stopRequested && r.done.stopped ? 'stopped' : 'done';
   else if (failure) status = 'failed';
   else if (r.stopRequested) status = 'stopped';
@@ -645,15 +716,40 @@ export async function trainRun(ctx: CoreContext, dir: string, python: string, jo
   await writing;
   await writeSummaryMd(dir, rec, r.done);
   await writeRecord(dir, rec);
-  const workspace = path.dirname(path.dirname(dir));
-  return { summary: toSummary(dir, rec, await getBaseline(workspace)), status, failure };
+  return { summary: toSummary(dir, rec, await getBaseline(workspace)), status, failure, restored: false };
 }
 
-/** A run that can be resumed: stopped, crashed or failed, with weights/last.pt. */
-export async function checkResumable(dir: string): Promise<RunRecord> {
+function dataGone(dataYaml: string): RunStartError {
+  return new RunStartError(
+    'dataset-not-found',
+    `${dataYaml}: the dataset this run trained on is not there any more (moved or deleted)`,
+    'Put the dataset back where it was to resume the run, or start a new run on the dataset where it is now.',
+  );
+}
+
+/**
+ * A run that can be resumed: stopped, crashed or failed, with a weights/last.pt that is not final
+ * (Ultralytics refuses to resume a checkpoint whose epochs are all trained), and its dataset in place.
+ */
+export async function checkResumable(dirIn: string): Promise<RunRecord> {
+  const dir = path.resolve(dirIn);
   const rec = await loadRun(dir);
-  if (rec.status === 'running') throw new Error(`${dir}: the run is still running`);
-  if (rec.status === 'done') throw new Error(`${dir}: the run completed; fine-tune from its weights/best.pt as a new run instead (resume cannot add epochs)`);
-  if (!(await exists(path.join(dir, 'weights', 'last.pt')))) throw new Error(`${path.join(dir, 'weights', 'last.pt')}: missing — the run stopped before its first checkpoint; start it again`);
+  const finetune = 'Fine-tune from its weights/best.pt as a new run instead (resume cannot add epochs).';
+  if (rec.status === 'running') throw new RunStartError('not-resumable', `${dir}: the run is still running`);
+  if (rec.status === 'done') throw new RunStartError('not-resumable', `${dir}: the run completed; nothing to resume`, finetune);
+  const last = path.join(dir, 'weights', 'last.pt');
+  if (!(await exists(last))) throw new RunStartError('not-resumable', `${last}: missing — the run stopped before its first checkpoint; start it again`);
+  let spec: TrainSpec;
+  try {
+    spec = JSON.parse(await fs.readFile(path.join(dir, 'spec.json'), 'utf8')) as TrainSpec;
+  } catch (err) {
+    throw new RunStartError('not-resumable', `${path.join(dir, 'spec.json')}: not readable (${(err as Error).message})`);
+  }
+  const epochs = Number(spec.epochs ?? rec.settings.epochs ?? 0);
+  const saved = await checkpointEpoch(last);
+  if (saved === -1) throw new RunStartError('not-resumable', `${last}: a final checkpoint (training ended and its optimizer state was removed); nothing to resume`, finetune);
+  const trained = saved !== null ? saved + 1 : ((await metricsFromResults(dir))?.epochs ?? 0);
+  if (trained >= epochs) throw new RunStartError('not-resumable', `${dir}: the run trained all ${epochs} epochs; nothing to resume`, finetune);
+  if (!existsSync(spec.data)) throw dataGone(spec.data);
   return rec;
 }

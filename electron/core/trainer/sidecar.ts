@@ -72,10 +72,13 @@ export interface SidecarOptions {
   onEvent?: (e: TrainerEvent) => void;
   onLog?: (line: string) => void;
   onProtocolError?: (line: string, reason: string) => void;
-  /** after a stop request, kill when the process has not ended within this (default 120 s) */
+  /** after a stop request, kill when the process has been silent this long (default 120 s): every event
+   *  or log line restarts the clock (it is alive and finishing its epoch, validating, saving) */
   stopTimeoutMs?: number;
   /** aborting it is a graceful stop */
   signal?: AbortSignal;
+  /** stop with this signal instead of the stop command (val and export have no graceful stop) */
+  stopSignal?: NodeJS.Signals;
   cwd?: string;
   env?: Record<string, string>;
 }
@@ -128,6 +131,19 @@ export function startSidecar(ctx: CoreContext, opts: SidecarOptions): Sidecar {
     stderrTail: [] as string[],
   };
   let killTimer: NodeJS.Timeout | undefined;
+  let exited = false;
+  const stopTimeoutMs = opts.stopTimeoutMs ?? 120_000;
+  /** (re)start the hard-kill clock: a kill in the middle of a save is what the graceful stop avoids */
+  const armKill = () => {
+    if (!st.stopRequested || st.killed || exited) return;
+    clearTimeout(killTimer);
+    killTimer = setTimeout(() => {
+      st.killed = true;
+      logLine(`[spotter] the trainer stopped reporting for ${Math.round(stopTimeoutMs / 1000)} s after the stop request: killed`);
+      sub.kill('SIGKILL');
+    }, stopTimeoutMs);
+    killTimer.unref?.();
+  };
 
   const stop = () => {
     if (st.stopRequested) return;
@@ -135,16 +151,12 @@ export function startSidecar(ctx: CoreContext, opts: SidecarOptions): Sidecar {
     const cmd: TrainerCommand = { cmd: 'stop' };
     logLine(`[spotter] stop requested`);
     try {
-      sub.stdin?.write(JSON.stringify(cmd) + '\n');
+      if (opts.stopSignal) sub.kill(opts.stopSignal);
+      else sub.stdin?.write(JSON.stringify(cmd) + '\n');
     } catch {
       /* already gone */
     }
-    killTimer = setTimeout(() => {
-      st.killed = true;
-      logLine(`[spotter] the trainer did not stop within ${Math.round((opts.stopTimeoutMs ?? 120_000) / 1000)} s: killed`);
-      sub.kill('SIGKILL');
-    }, opts.stopTimeoutMs ?? 120_000);
-    killTimer.unref?.();
+    armKill();
   };
   if (opts.signal) {
     if (opts.signal.aborted) stop();
@@ -152,6 +164,7 @@ export function startSidecar(ctx: CoreContext, opts: SidecarOptions): Sidecar {
   }
 
   const onStdout = (line: string) => {
+    armKill();
     const p = parseEventLine(line);
     if (!p.ok) {
       st.protocolErrors++;
@@ -172,6 +185,7 @@ export function startSidecar(ctx: CoreContext, opts: SidecarOptions): Sidecar {
     opts.onEvent?.(e);
   };
   const onStderr = (line: string) => {
+    armKill();
     st.stderrTail.push(line);
     if (st.stderrTail.length > 60) st.stderrTail.shift();
     logLine(line);
@@ -182,8 +196,9 @@ export function startSidecar(ctx: CoreContext, opts: SidecarOptions): Sidecar {
     // readline only: the stdout 'line' handler must not drop a line when the consumer throws
     const lines = Promise.all([eachLine(sub.stdout, onStdout), eachLine(sub.stderr, onStderr)]);
     const r = await sub;
-    await lines;
+    exited = true;
     clearTimeout(killTimer);
+    await lines;
     opts.signal?.removeEventListener('abort', stop);
     const exitCode = typeof r.exitCode === 'number' ? r.exitCode : null;
     const signal = r.signal ?? null;
@@ -218,8 +233,9 @@ const PATTERNS: Array<[RegExp, ErrorCode]> = [
 ];
 
 export function classifyFailure(r: Omit<SidecarResult, 'failure'>): SidecarFailure | null {
+  // a second Ctrl-C (or one during val/export) ends the sidecar with "interrupted": what was asked for
+  if (r.stopRequested && (!r.lastError || r.lastError.message === 'interrupted')) return null; // hard-killed or not
   if (r.lastError) return { code: r.lastError.code, message: r.lastError.message, hint: r.lastError.hint ?? HINTS[r.lastError.code] };
-  if (r.stopRequested) return null; // stopped on request, hard-killed or not
   if (r.exitCode === 0) return null;
   const text = r.stderrTail.join('\n');
   const lastLine = [...r.stderrTail].reverse().find((l) => l.trim() && !l.startsWith('[spotter]')) ?? '';

@@ -53,11 +53,21 @@ export async function summaryMarkdown(dir: string, rec: RunRecord, done: DoneEve
   for (const [k, v] of Object.entries(rec.settings)) L.push(`| ${cell(k)} | ${cell(String(v))} |`);
   L.push('', 'The equivalent command is in `command.sh`; every argument Ultralytics used is in `args.yaml`.');
   L.push('', '## Metrics', '', '| | precision | recall | mAP50 | mAP50-95 |', '|---|---|---|---|---|');
-  if (done) L.push(metricsRow('final (best.pt on val)', pickMetrics(done.metrics)));
+  // the final validation survives rewrites without the done event (after an evaluation, a failed resume)
+  const final = done ? pickMetrics(done.metrics) : rec.final_metrics;
+  if (final) L.push(metricsRow('final (best.pt on val)', final));
   if (lastI >= 0) L.push(metricsRow(`last epoch (${epochOf(lastI)})`, pickMetrics(rowRecord(t, lastI))));
   if (bestI >= 0) L.push(metricsRow(`best epoch (${epochOf(bestI)})`, pickMetrics(rowRecord(t, bestI))));
-  if (!done && lastI < 0) L.push(metricsRow('(no validation yet)', null));
-  const perClass = done?.per_class ?? rec.per_class;
+  if (!final && lastI < 0) L.push(metricsRow('(no validation yet)', null));
+  if (rec.evaluations.length) {
+    L.push('', '## Evaluations', '', 'Explicit evaluations of best.pt (`spotter val`); the test split is for the final check only.', '');
+    L.push('| split | when | precision | recall | mAP50 | mAP50-95 | details |', '|---|---|---|---|---|---|---|');
+    for (const ev of rec.evaluations) {
+      const m = ev.metrics;
+      L.push(`| ${cell(ev.split)} | ${cell(ev.at)} | ${f3(m?.precision)} | ${f3(m?.recall)} | ${f3(m?.mAP50)} | ${f3(m?.mAP50_95)} | \`${cell(ev.file)}\` |`);
+    }
+  }
+  const perClass = done?.per_class.length ? done.per_class : rec.per_class;
   if (perClass.length) {
     L.push('', '## Per class (best.pt on val)', '', '| class | images | instances | P | R | AP50 | AP50-95 |', '|---|---|---|---|---|---|---|');
     for (const c of perClass) L.push(`| ${cell(c.name)} | ${c.images} | ${c.instances} | ${f3(c.p)} | ${f3(c.r)} | ${f3(c.ap50)} | ${f3(c.ap50_95)} |`);
