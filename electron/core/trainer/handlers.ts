@@ -7,7 +7,7 @@
 import path from 'node:path';
 import type { CallHandlers, RunSummary } from '../../shared/contract.js';
 import { TrainRequest } from '../../shared/contract.js';
-import type { EnvReport } from '../../shared/trainer.js';
+import type { EnvReport, TrainerEvent } from '../../shared/trainer.js';
 import type { Emit } from '../api.js';
 import type { CoreContext } from '../context.js';
 import { isInside } from '../fsutil.js';
@@ -62,7 +62,12 @@ export function createTrainerHandlers(o: TrainerHandlerOptions): TrainerHandlers
         envCache = { at: Date.now(), env };
         if (prepare) await prepare(job, python, env);
         void changed();
-        const out = await trainRun(ctx, dir, python, job, { onEvent: (event) => emit('run.event', { dir, event }) }, { resume: !prepare });
+        const onEvent = (event: TrainerEvent) => {
+          emit('run.event', { dir, event });
+          // the record says `running` once training starts (a resumed run was `stopped` until now)
+          if (event.type === 'train_start') void changed();
+        };
+        const out = await trainRun(ctx, dir, python, job, { onEvent }, { resume: !prepare });
         if (out.status === 'failed' && out.failure) {
           throw new Error(`${out.failure.message}${out.failure.hint ? ` — ${out.failure.hint}` : ''}${out.restored ? ' (the run was left as it was)' : ''}`);
         }
