@@ -8,6 +8,7 @@ import {
   dialog,
   Menu,
   net,
+  powerSaveBlocker,
   protocol,
   session,
   shell,
@@ -276,6 +277,14 @@ async function start(): Promise<void> {
     mode: 'electron',
     pick: pickNative,
     defaultWorkspace: defaultWorkspace(),
+    // a training run keeps the computer from sleeping (the display may still turn off)
+    keepAwake: (reason) => {
+      const id = powerSaveBlocker.start('prevent-app-suspension');
+      logger.info(`keeping the computer awake: ${reason}`);
+      return () => {
+        if (powerSaveBlocker.isStarted(id)) powerSaveBlocker.stop(id);
+      };
+    },
   });
   hardenSession(session.defaultSession);
   serveRenderer();
