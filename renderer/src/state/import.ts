@@ -107,6 +107,23 @@ const sourcesKey = (sources: string[]) => JSON.stringify(sources);
 const inspectSettingsKey = (st: ImportSettings) =>
   JSON.stringify([st.groupMode, st.groupMode === 'custom' ? st.groupRegex : '', st.guardGap, st.keepCrowd]);
 
+/** The Import page's state before anything was dropped (also what "Start over" returns to). */
+function initialImportState() {
+  return {
+    sources: [] as string[],
+    upload: null,
+    starting: { inspect: false, import: false },
+    inspectJobId: null,
+    inspectFor: null,
+    runJobId: null,
+    inspect: null,
+    inspectResultFor: null,
+    classRows: [] as ClassRow[],
+    settings: DEFAULT_SETTINGS,
+    importError: null,
+  } satisfies Partial<ImportSlice>;
+}
+
 export const createImportSlice: SliceCreator<ImportSlice> = (set, get, transport) => {
   // the latest inspect request: an older one still awaiting its job id is superseded
   let inspectSeq = 0;
@@ -116,17 +133,7 @@ export const createImportSlice: SliceCreator<ImportSlice> = (set, get, transport
   const setStarting = (patch: Partial<ImportSlice['starting']>) => set({ starting: { ...get().starting, ...patch } });
 
   return {
-    sources: [],
-    upload: null,
-    starting: { inspect: false, import: false },
-    inspectJobId: null,
-    inspectFor: null,
-    runJobId: null,
-    inspect: null,
-    inspectResultFor: null,
-    classRows: [],
-    settings: DEFAULT_SETTINGS,
-    importError: null,
+    ...initialImportState(),
 
     addSources(paths) {
       if (selectImportLocked(get())) return;
@@ -261,19 +268,7 @@ export const createImportSlice: SliceCreator<ImportSlice> = (set, get, transport
       uploadAbort = null;
       const inspectJob = selectInspectJob(get());
       if (inspectJob?.status === 'running') void get().cancelJob(inspectJob.jobId);
-      set({
-        sources: [],
-        upload: null,
-        starting: { inspect: false, import: false },
-        inspectJobId: null,
-        inspectFor: null,
-        runJobId: null,
-        inspect: null,
-        inspectResultFor: null,
-        classRows: [],
-        settings: DEFAULT_SETTINGS,
-        importError: null,
-      });
+      set(initialImportState());
       get().pruneJobs();
     },
 
