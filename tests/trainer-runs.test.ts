@@ -170,6 +170,7 @@ describe.skipIf(!hasTrainer)('runs through the handlers (real training)', () => 
     await t.jobs.wait(jobId);
     const f = t.finished.find((x) => x.jobId === jobId)!;
     expect(f.status, f.error).toBe('done');
+    expect(f.kind).toBe('evaluate');
     const ev = f.result as { split: string; metrics: { mAP50_95: number } | null; perClass: unknown[]; file: string };
     expect(ev.split).toBe('val');
     expect(ev.metrics?.mAP50_95).toBeTypeOf('number');

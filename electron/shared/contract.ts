@@ -125,7 +125,7 @@ export interface DatasetImagesPage {
   items: DatasetImage[];
 }
 
-export type JobKind = 'inspect' | 'import' | 'check' | 'env-setup' | 'train';
+export type JobKind = 'inspect' | 'import' | 'check' | 'env-setup' | 'train' | 'evaluate';
 
 // ---------------------------------------------------------------- training
 
@@ -350,6 +350,17 @@ export interface JobResults {
   check: HealthReport;
   'env-setup': TrainerEnvStatus;
   train: RunSummary;
+  /** runs.evaluate: best.pt validated on a split (mirrors Evaluation in core/trainer/export.ts) */
+  evaluate: {
+    dir: string;
+    split: 'val' | 'test';
+    weights: string;
+    metrics: RunMetrics | null;
+    raw: Record<string, number>;
+    perClass: PerClassMetrics[];
+    /** eval-<split>.json in the run folder */
+    file: string;
+  };
 }
 
 export interface EventPayloads {

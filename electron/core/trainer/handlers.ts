@@ -1,11 +1,11 @@
 /**
  * The trainer.* and runs.* calls of the contract. Training runs as a 'train' job: runs.start answers
- * at once with the job id and the run folder it will use; every sidecar event goes out as `run.event`,
- * and `runs.changed` fires when a run starts or ends or the baseline moves. The computer is kept awake
+ * at once with the job id and the run folder it will use (runs.evaluate likewise, as an 'evaluate'
+ * job); every sidecar event goes out as `run.event`, and `runs.changed` fires when a run starts or ends or the baseline moves. The computer is kept awake
  * while anything trains.
  */
 import path from 'node:path';
-import type { CallHandlers, RunSummary } from '../../shared/contract.js';
+import type { CallHandlers, JobResults, RunSummary } from '../../shared/contract.js';
 import { TrainRequest } from '../../shared/contract.js';
 import type { EnvReport, TrainerEvent } from '../../shared/trainer.js';
 import type { Emit } from '../api.js';
@@ -137,13 +137,14 @@ export function createTrainerHandlers(o: TrainerHandlerOptions): TrainerHandlers
       });
       return { jobId: trainJob(abs, null), dir: abs };
     },
-    // a 'train' job (the trainer's kind of work: a sidecar on the GPU); its result is an Evaluation
+    // an 'evaluate' job (an explicit, recorded action: the test split marks the run test_evaluated);
+    // its result is an Evaluation, which must stay assignable to JobResults['evaluate']
     'runs.evaluate': async ({ dir, split }) => {
       const abs = runDir(dir);
       if (active.has(abs)) throw new Error(`${abs}: the run is training; evaluate it once it has ended`);
       if (evaluating.has(abs)) throw new Error(`${abs}: the run is already being evaluated`);
       evaluating.add(abs);
-      const jobId = jobs.start('train', async (job) => {
+      const jobId = jobs.start('evaluate', async (job): Promise<JobResults['evaluate']> => {
         try {
           return await evaluateRun(ctx, abs, split, job);
         } finally {

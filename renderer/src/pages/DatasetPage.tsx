@@ -10,6 +10,7 @@ import { Licenses } from '../components/Licenses';
 import { MappingView } from '../components/MappingView';
 import { GroupingPreview } from '../components/GroupingPreview';
 import { ImageGrid } from '../components/ImageGrid';
+import { TestSpentAlert } from '../components/train/TestSpentAlert';
 import { IconAlert, IconCheck, IconCopy } from '../components/icons';
 import { formatCount, plural } from '../lib/paths';
 
@@ -65,6 +66,7 @@ function DatasetView({ detail }: { detail: DatasetDetail }) {
           {error}
         </Alert>
       )}
+      <TestSpentAlert dataset={detail.dataYaml} />
       <HealthReportView health={health} />
       <SimpleGrid cols={{ base: 1, lg: 2 }} spacing="md">
         <Section title="Instances per class and split">

@@ -4,8 +4,10 @@
  * live state of every run this window hears about (run.event), reduced by `applyRunEvent`.
  * Files are the record: the detail is re-read when a run validates an epoch or ends, and while it
  * trains (for the log); the live state only fills in between.
+ * Evaluating a run on its test split is an explicit 'evaluate' job (runs.evaluate); its result is kept
+ * here by run folder, and the run is then listed as testEvaluated (the test split is spent).
  */
-import type { JobFinished, RunComparison, RunDetail, RunMetrics, RunSummary, TrainerEvent } from '../../../electron/shared/contract';
+import type { JobFinished, JobResults, RunComparison, RunDetail, RunMetrics, RunSummary, TrainerEvent } from '../../../electron/shared/contract';
 import { errorMessage } from '../lib/paths';
 import type { SliceCreator, State } from './store';
 
@@ -147,6 +149,14 @@ export interface RunJob {
   error?: string;
 }
 
+/** An evaluation of a run on its test split this window started (runs.evaluate), by run folder. */
+export interface EvalJob {
+  jobId: string;
+  status: 'running' | 'done' | 'failed' | 'cancelled';
+  error?: string;
+  result?: JobResults['evaluate'];
+}
+
 export interface RunsSlice {
   runs: RunSummary[] | null;
   /** when `runs` was read (running runs' durations count on from there) */
@@ -161,6 +171,7 @@ export interface RunsSlice {
   runDetailError: string | null;
   live: Record<string, LiveRun>;
   runJobs: Record<string, RunJob>;
+  evalJobs: Record<string, EvalJob>;
   /** Stop pressed, until the run ends */
   stopping: Record<string, boolean>;
   runActionBusy: 'stop' | 'resume' | 'baseline' | null;
@@ -175,6 +186,8 @@ export interface RunsSlice {
   runJobFinished(f: JobFinished): void;
   stopRun(dir: string): Promise<void>;
   resumeRun(dir: string): Promise<void>;
+  /** validate the run's best.pt on the test split (the final check: recorded, marks the run) */
+  evaluateRun(dir: string): Promise<void>;
   setBaseline(dir: string | null): Promise<void>;
   loadComparison(): Promise<void>;
 }
@@ -204,6 +217,7 @@ export const createRunsSlice: SliceCreator<RunsSlice> = (set, get, transport) =>
     runDetailError: null,
     live: {},
     runJobs: {},
+    evalJobs: {},
     stopping: {},
     runActionBusy: null,
     runActionError: null,
@@ -283,6 +297,18 @@ export const createRunsSlice: SliceCreator<RunsSlice> = (set, get, transport) =>
     },
 
     runJobFinished(f) {
+      if (f.kind === 'evaluate') {
+        const entry = Object.entries(get().evalJobs).find(([, j]) => j.jobId === f.jobId);
+        if (entry) {
+          const [dir, job] = entry;
+          const result = f.status === 'done' ? (f.result as JobResults['evaluate'] | undefined) : undefined;
+          set({ evalJobs: { ...get().evalJobs, [dir]: { ...job, status: f.status, error: f.error, result } } });
+        }
+        // the record changed (evaluations, test_evaluated, summary.md), whoever started it
+        if (get().runDir) refreshSoon();
+        void get().loadRuns();
+        return;
+      }
       if (f.kind !== 'train') return;
       const entry = Object.entries(get().runJobs).find(([, j]) => j.jobId === f.jobId);
       if (!entry) {
@@ -322,6 +348,19 @@ export const createRunsSlice: SliceCreator<RunsSlice> = (set, get, transport) =>
         set({ runActionError: errorMessage(e) });
       } finally {
         set({ runActionBusy: null });
+      }
+    },
+
+    async evaluateRun(dir) {
+      if (get().evalJobs[dir]?.status === 'running') return;
+      set({ runActionError: null });
+      try {
+        const { jobId, early } = await get().startJob('evaluate', () => transport.call('runs.evaluate', { dir, split: 'test' }));
+        set({ evalJobs: { ...get().evalJobs, [dir]: { jobId, status: 'running' } } });
+        if (early) get().runJobFinished(early);
+        get().pruneJobs();
+      } catch (e) {
+        set({ runActionError: errorMessage(e) });
       }
     },
 
@@ -371,6 +410,27 @@ export const selectRunJobProgress = (dir: string | null) => (s: State) => {
   const j = dir ? s.runJobs[dir] : undefined;
   return j ? s.jobs[j.jobId] : undefined;
 };
+export const selectEvalJob = (dir: string | null) => (s: State) => (dir ? s.evalJobs[dir] : undefined);
+export const selectEvalJobProgress = (dir: string | null) => (s: State) => {
+  const j = dir ? s.evalJobs[dir] : undefined;
+  return j ? s.jobs[j.jobId] : undefined;
+};
+/**
+ * Runs of a dataset (`dataset`: its data.yaml or the folder holding it) whose test split was
+ * evaluated: its test numbers are no longer an unbiased final check. Use with useShallow.
+ */
+export const selectTestSpentBy = (dataset: string | null | undefined) => (s: State): RunSummary[] => {
+  if (!dataset || !s.runs) return EMPTY_RUNS;
+  const norm = (p: string) => p.replace(/\\/g, '/').replace(/\/+$/, '');
+  const d = norm(dataset);
+  const hit = s.runs.filter((r) => {
+    if (!r.testEvaluated) return false;
+    const y = norm(r.dataset);
+    return y === d || y.slice(0, y.lastIndexOf('/')) === d;
+  });
+  return hit.length ? hit : EMPTY_RUNS;
+};
+const EMPTY_RUNS: RunSummary[] = [];
 export const selectStopping = (dir: string | null) => (s: State) => (dir ? !!s.stopping[dir] : false);
 /** The summary of a run from the list (fresher than the detail between two reads). */
 export const selectRunSummary = (dir: string | null) => (s: State) => s.runs?.find((r) => r.dir === dir) ?? null;

@@ -1,9 +1,11 @@
 import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
-import { Accordion, Alert, Badge, Button, Center, Code, Group, Loader, Paper, Progress, SimpleGrid, Stack, Table, Text, Title, Tooltip } from '@mantine/core';
-import type { RunDetail, RunSummary } from '../../../../electron/shared/contract';
+import { Accordion, Alert, Badge, Button, Center, Code, Group, Loader, Modal, Paper, Progress, SimpleGrid, Stack, Table, Text, Title, Tooltip } from '@mantine/core';
+import type { PerClassMetrics, RunDetail, RunSummary } from '../../../../electron/shared/contract';
 import { useSpotter } from '../../state/react';
 import {
   etaSeconds,
+  selectEvalJob,
+  selectEvalJobProgress,
   selectLive,
   selectRunActionBusy,
   selectRunActionError,
@@ -29,7 +31,7 @@ const RunCharts = lazy(() => import('./RunCharts').then((m) => ({ default: m.Run
 /** How often a training run's folder is re-read for its log and results (seconds). */
 const POLL_S = 5;
 
-/** The selected run: progress with ETA, charts, log, and Stop / Resume / Fine-tune / Promote. */
+/** The selected run: progress with ETA, charts, log, and Stop / Resume / Fine-tune / Promote / Evaluate on test. */
 export function RunView() {
   const dir = useSpotter(selectRunDir);
   const detail = useSpotter(selectRunDetail);
@@ -124,11 +126,12 @@ function RunBody({ dir, summary, detail }: { dir: string; summary: RunSummary; d
         )}
         <RunProgress summary={summary} live={live} device={live?.device ?? (detail?.args.device !== undefined ? String(detail.args.device) : null)} />
         <MetricsRow summary={summary} />
+        <TestEvaluation dir={dir} />
         <Comparison dir={dir} />
         <Suspense fallback={<Loader size="sm" />}>
           <RunCharts table={table} />
         </Suspense>
-        {detail && detail.perClass.length > 0 && <PerClass detail={detail} />}
+        {detail && detail.perClass.length > 0 && <PerClass rows={detail.perClass} note="final validation of best.pt" testId="run-per-class" />}
         <Stack gap={4}>
           <Text size="sm" fw={600}>
             Log <Text span size="xs" c="dimmed">(train.log, last lines{summary.status === 'running' ? `, refreshed every ${POLL_S} s` : ''})</Text>
@@ -149,10 +152,16 @@ function RunHeader({ summary }: { summary: RunSummary }) {
   const resumeRun = useSpotter((s) => s.resumeRun);
   const setBaseline = useSpotter((s) => s.setBaseline);
   const openWizard = useSpotter((s) => s.openWizard);
+  const evaluateRun = useSpotter((s) => s.evaluateRun);
+  const evalJob = useSpotter(selectEvalJob(summary.dir));
+  const [confirmEval, setConfirmEval] = useState(false);
   const datasets = useSpotter(selectDatasets);
   const running = summary.status === 'running';
   const resumable = summary.status === 'stopped' || summary.status === 'crashed' || summary.status === 'failed';
   const hasWeights = summary.epochsCompleted > 0;
+  // the final check: only for a run that has ended with weights
+  const evaluable = (summary.status === 'done' || summary.status === 'stopped') && hasWeights;
+  const evaluating = evalJob?.status === 'running';
 
   const fineTune = () => {
     // the same dataset when it is one of the workspace's
@@ -182,8 +191,8 @@ function RunHeader({ summary }: { summary: RunSummary }) {
             </Badge>
             {summary.testEvaluated && (
               <Tooltip label="The test split was evaluated in this run: it has been used for a decision">
-                <Badge color="orange" variant="light">
-                  test split used
+                <Badge color="orange" variant="light" data-testid="run-test-evaluated">
+                  test evaluated
                 </Badge>
               </Tooltip>
             )}
@@ -211,6 +220,11 @@ function RunHeader({ summary }: { summary: RunSummary }) {
               Resume
             </Button>
           )}
+          {evaluable && (
+            <Button variant="default" onClick={() => setConfirmEval(true)} loading={evaluating} data-testid="run-evaluate-test">
+              Evaluate on test split
+            </Button>
+          )}
           <Button variant="default" onClick={fineTune} disabled={!hasWeights || running} data-testid="run-finetune">
             Fine-tune from this
           </Button>
@@ -235,7 +249,100 @@ function RunHeader({ summary }: { summary: RunSummary }) {
           {actionError}
         </Alert>
       )}
+      <Modal opened={confirmEval} onClose={() => setConfirmEval(false)} title="Evaluate on the test split?" centered data-testid="evaluate-confirm-modal">
+        <Stack gap="md">
+          <Text size="sm">
+            The test split is for the final check: an unbiased estimate of how the chosen model does on data it has never influenced. Evaluate on it
+            once, when every decision (model, settings, which run to keep) has been made on the val split.
+          </Text>
+          <Text size="sm">
+            Using its numbers for a decision makes it a validation set: they stop being an unbiased final check. The evaluation is recorded in this run
+            (eval-test.json, summary.md), and Spotter will warn wherever this dataset is used for training.
+          </Text>
+          {summary.testEvaluated && (
+            <Text size="sm" c="orange">
+              This run has already been evaluated on the test split.
+            </Text>
+          )}
+          <Group justify="flex-end">
+            <Button variant="default" onClick={() => setConfirmEval(false)}>
+              Cancel
+            </Button>
+            <Button
+              color="orange"
+              onClick={() => {
+                setConfirmEval(false);
+                void evaluateRun(summary.dir);
+              }}
+              data-testid="evaluate-confirm"
+            >
+              Evaluate on test
+            </Button>
+          </Group>
+        </Stack>
+      </Modal>
     </Stack>
+  );
+}
+
+/** The test-split evaluation this window ran on the run: its progress, then its metrics. */
+function TestEvaluation({ dir }: { dir: string }) {
+  const job = useSpotter(selectEvalJob(dir));
+  const progress = useSpotter(selectEvalJobProgress(dir));
+  if (!job) return null;
+  if (job.status === 'running') {
+    return (
+      <Stack gap={4} data-testid="run-evaluation" data-status="running">
+        <Text size="sm">Evaluating best.pt on the test split: {progress?.stage ?? 'starting'}…</Text>
+        <Progress value={100} animated striped size="sm" color="orange" aria-label="evaluating on the test split" />
+      </Stack>
+    );
+  }
+  if (job.status !== 'done' || !job.result) {
+    return (
+      <Alert color="red" variant="light" icon={<IconAlert />} title="The evaluation on the test split did not finish" data-testid="run-evaluation" data-status={job.status}>
+        <Text size="sm" style={{ whiteSpace: 'pre-wrap', wordBreak: 'break-word' }}>
+          {job.error ?? job.status}
+        </Text>
+      </Alert>
+    );
+  }
+  const { metrics, perClass, file } = job.result;
+  const items: Array<[string, number | undefined]> = [
+    ['mAP50-95', metrics?.mAP50_95],
+    ['mAP50', metrics?.mAP50],
+    ['P', metrics?.precision],
+    ['R', metrics?.recall],
+  ];
+  return (
+    <Paper withBorder p="sm" radius="md" data-testid="run-evaluation" data-status="done">
+      <Stack gap={6}>
+        <Group gap="xs">
+          <Text size="sm" fw={600}>
+            Test split (final check)
+          </Text>
+          <Badge color="orange" variant="light">
+            test evaluated
+          </Badge>
+          <Text size="xs" c="dimmed" className="mono">
+            {file}
+          </Text>
+        </Group>
+        <Group gap="xl" data-testid="run-evaluation-metrics">
+          {items.map(([k, v]) => (
+            <Stack key={k} gap={0}>
+              <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
+                {k}
+              </Text>
+              <Text size="lg" fw={700} ff="monospace">
+                {f3(v)}
+              </Text>
+            </Stack>
+          ))}
+        </Group>
+        {perClass.length > 0 && <PerClass rows={perClass} note="best.pt on the test split" testId="run-evaluation-per-class" />}
+      </Stack>
+    </Paper>
   );
 }
 
@@ -402,13 +509,13 @@ function Comparison({ dir }: { dir: string }) {
   );
 }
 
-function PerClass({ detail }: { detail: RunDetail }) {
+function PerClass({ rows, note, testId }: { rows: PerClassMetrics[]; note: string; testId: string }) {
   return (
     <Stack gap={4}>
       <Text size="sm" fw={600}>
-        Per class <Text span size="xs" c="dimmed">(final validation of best.pt)</Text>
+        Per class <Text span size="xs" c="dimmed">({note})</Text>
       </Text>
-      <Table fz="sm" verticalSpacing={2} striped data-testid="run-per-class">
+      <Table fz="sm" verticalSpacing={2} striped data-testid={testId}>
         <Table.Thead>
           <Table.Tr>
             <Table.Th>class</Table.Th>
@@ -421,7 +528,7 @@ function PerClass({ detail }: { detail: RunDetail }) {
           </Table.Tr>
         </Table.Thead>
         <Table.Tbody>
-          {detail.perClass.map((c) => (
+          {rows.map((c) => (
             <Table.Tr key={c.name}>
               <Table.Td>{c.name}</Table.Td>
               <Table.Td ta="right">{c.images}</Table.Td>

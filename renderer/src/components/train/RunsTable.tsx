@@ -59,9 +59,18 @@ export function RunsTable({ runs }: { runs: RunSummary[] }) {
                   </Badge>
                 </Table.Td>
                 <Table.Td maw={260}>
-                  <Text size="sm" fw={500} truncate title={r.note ? `${r.label}: ${r.note}` : r.label}>
-                    {r.label}
-                  </Text>
+                  <Group gap={6} wrap="nowrap">
+                    <Text size="sm" fw={500} truncate title={r.note ? `${r.label}: ${r.note}` : r.label}>
+                      {r.label}
+                    </Text>
+                    {r.testEvaluated && (
+                      <Tooltip label="Evaluated on the test split: the dataset's test split has been used for a decision" withArrow>
+                        <Badge size="xs" color="orange" variant="light" style={{ flexShrink: 0 }} data-testid="run-row-test-evaluated">
+                          test evaluated
+                        </Badge>
+                      </Tooltip>
+                    )}
+                  </Group>
                 </Table.Td>
                 <Table.Td>
                   <Text size="sm" truncate maw={180} title={r.model}>

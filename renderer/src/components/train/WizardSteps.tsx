@@ -5,6 +5,7 @@ import type { DatasetListItem } from '../../../../electron/shared/contract';
 import { useSpotter } from '../../state/react';
 import { selectDatasets, selectMode } from '../../state/app';
 import { selectFinetuneSources } from '../../state/runs';
+import { TestSpentAlert } from './TestSpentAlert';
 import { datasetItemOf, modelOf, PRESETS, selectForm, selectWizardDataset, type ModelFamily, type ModelSize, type ModelSource, type PresetName } from '../../state/train';
 import { SEVERITY_COLOR } from '../Severity';
 import { formatCount, plural } from '../../lib/paths';
@@ -46,7 +47,10 @@ export function DatasetStep() {
           </Stack>
         </ScrollArea.Autosize>
       </Stack>
-      <DatasetHealth />
+      <Stack gap="sm">
+        <TestSpentAlert dataset={form.dataset} />
+        <DatasetHealth />
+      </Stack>
     </SimpleGrid>
   );
 }
