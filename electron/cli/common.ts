@@ -120,3 +120,25 @@ export class ExitCode extends Error {
   }
 }
 
+/**
+ * Keep the computer from sleeping while training, where the OS offers a command for it (macOS
+ * caffeinate, systemd-inhibit on Linux); silently nothing elsewhere.
+ */
+export function keepAwake(reason: string): () => void {
+  const cmd: [string, string[]] | null =
+    process.platform === 'darwin'
+      ? ['caffeinate', ['-i', '-w', String(process.pid)]]
+      : process.platform === 'linux'
+        ? ['systemd-inhibit', ['--what=idle:sleep', '--who=Spotter', `--why=${reason}`, '--mode=block', 'sleep', 'infinity']]
+        : null;
+  if (!cmd) return () => {};
+  try {
+    const sub = execa(cmd[0], cmd[1], { stdio: 'ignore', reject: false, cleanup: true });
+    sub.catch(() => {});
+    return () => {
+      sub.kill();
+    };
+  } catch {
+    return () => {};
+  }
+}

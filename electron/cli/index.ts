@@ -17,7 +17,7 @@ import { SPOTTER_VERSION } from '../core/version.js';
 import { sampleDatasetPath } from '../core/api.js';
 import type { HealthReport } from '../shared/schemas.js';
 import { registerTrainerCommands } from './trainer-commands.js';
-import { appRoot, cliJob, cliOptionName, ExitCode, makeContext, parseIntArg, parseRatios, printHealth } from './common.js';
+import { appRoot, cliJob, cliOptionName, ExitCode, keepAwake, makeContext, parseIntArg, parseRatios, printHealth } from './common.js';
 
 export { defaultDataDir, makeContext } from './common.js';
 
@@ -188,6 +188,7 @@ export async function main(argv: string[]): Promise<number> {
         rendererDir: path.join(appRoot(), 'dist', 'renderer'),
         defaultWorkspace: workspace,
         forceWorkspace: !!o.workspace,
+        keepAwake,
       });
       const info = await server.api['workspace.get']({});
       const toImport = sources.length ? sources.map((x) => [path.resolve(x)]) : o.sample && info.datasets.length === 0 ? [[sampleDatasetPath(ctx)]] : [];

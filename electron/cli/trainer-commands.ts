@@ -15,7 +15,6 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
 import { TRAIN_ARG_NAME, TrainRequest, type TrainerEnvStatus } from '../shared/contract.js';
 import type { TrainerEvent } from '../shared/trainer.js';
 import type { CoreContext } from '../core/context.js';
@@ -27,36 +26,13 @@ import { evaluateRun, exportRun } from '../core/trainer/export.js';
 import { compareRuns, comparisonText, writeReport } from '../core/trainer/reports.js';
 import { checkResumable, HealthRefusal, prepareRun, reserveRunDir, RunStartError, trainRun, type TrainOutcome } from '../core/trainer/runs.js';
 import { f3, formatDuration } from '../core/trainer/summary.js';
-import { cliJob, cliOptionName, ExitCode, parseIntArg, printHealth } from './common.js';
+import { cliJob, cliOptionName, ExitCode, keepAwake, parseIntArg, printHealth } from './common.js';
 
 /** --workspace, else the app's saved workspace, else ~/Spotter. */
 export async function cliWorkspace(ctx: CoreContext, given?: string): Promise<string> {
   if (given) return path.resolve(given);
   const s = await loadSettings(ctx.paths.dataDir);
   return s.workspace ? path.resolve(s.workspace) : path.join(os.homedir(), 'Spotter');
-}
-
-/**
- * Keep the computer from sleeping while training, where the OS offers a command for it (macOS
- * caffeinate, systemd-inhibit on Linux); silently nothing elsewhere.
- */
-function keepAwake(reason: string): () => void {
-  const cmd: [string, string[]] | null =
-    process.platform === 'darwin'
-      ? ['caffeinate', ['-i', '-w', String(process.pid)]]
-      : process.platform === 'linux'
-        ? ['systemd-inhibit', ['--what=idle:sleep', '--who=Spotter', `--why=${reason}`, '--mode=block', 'sleep', 'infinity']]
-        : null;
-  if (!cmd) return () => {};
-  try {
-    const sub = execa(cmd[0], cmd[1], { stdio: 'ignore', reject: false, cleanup: true });
-    sub.catch(() => {});
-    return () => {
-      sub.kill();
-    };
-  } catch {
-    return () => {};
-  }
 }
 
 function parseNumber(v: string): number {

@@ -40,6 +40,8 @@ export interface ServerOptions {
   forceWorkspace?: boolean;
   /** fixed token (tests); default: 32 random bytes */
   token?: string;
+  /** keep the computer awake while a run trains (the CLI passes the OS's inhibitor) */
+  keepAwake?: (reason: string) => () => void;
 }
 
 export interface RunningServer {
@@ -203,6 +205,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     mode: 'serve',
     defaultWorkspace: opts.defaultWorkspace,
     forceWorkspace: opts.forceWorkspace,
+    keepAwake: opts.keepAwake,
   };
   const api = await createCoreApi(ctx, emit, coreOptions);
 
