@@ -3,9 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readCvatXml, rotatedBoxCorners } from '../electron/core/datasets/formats/cvat.js';
-import { ImportError } from '../electron/core/datasets/model.js';
 import { CancelledError } from '../electron/core/jobs/jobs.js';
 import { REPO_ROOT } from './helpers/shared.js';
+import { expectImportError } from './helpers/core.js';
 
 const FIX = path.join(REPO_ROOT, 'tests/fixtures/cvat');
 let tmp: string;
@@ -16,15 +16,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await fs.rm(tmp, { recursive: true, force: true });
 });
-
-async function expectImportError(p: Promise<unknown>): Promise<ImportError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ImportError);
-  return err as ImportError;
-}
 
 describe('CVAT for images 1.1', () => {
   test('task export: boxes, skipped kinds counted, unlabeled shapes noted, images found', async () => {

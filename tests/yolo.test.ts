@@ -4,8 +4,9 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readYolo, ultralyticsLabelPath } from '../electron/core/datasets/formats/yolo.js';
-import { ImportError, type SourceDataset } from '../electron/core/datasets/model.js';
+import type { SourceDataset } from '../electron/core/datasets/model.js';
 import { REPO_ROOT, hasSharedData, shared } from './helpers/shared.js';
+import { expectImportError } from './helpers/core.js';
 
 const FIX = path.join(REPO_ROOT, 'tests/fixtures/yolo');
 const LABELS10 = Array.from({ length: 10 }, (_, i) => `label_${i}`);
@@ -17,15 +18,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await fs.rm(tmp, { recursive: true, force: true });
 });
-
-async function expectImportError(p: Promise<unknown>): Promise<ImportError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ImportError);
-  return err as ImportError;
-}
 
 /** Datumaro's one-image detection fixture (15x10 px): `2 0.133333 0.3 0.266667 0.2`, `4 0.266667 0.45 0.133333 0.3`. */
 function expectDatumaroImage(ds: SourceDataset, name: string, subset: string | undefined) {

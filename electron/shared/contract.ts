@@ -205,6 +205,18 @@ export interface MetricDelta {
   delta: number;
 }
 
+/** A run's best.pt validated on a split of its dataset (runs.evaluate, `spotter val`). */
+export interface Evaluation {
+  dir: string;
+  split: 'val' | 'test';
+  weights: string;
+  metrics: RunMetrics | null;
+  raw: Record<string, number>;
+  perClass: PerClassMetrics[];
+  /** eval-<split>.json in the run folder (plots beside it in eval-<split>/) */
+  file: string;
+}
+
 export interface RunComparison {
   baseline: RunSummary;
   threshold: number;
@@ -350,17 +362,8 @@ export interface JobResults {
   check: HealthReport;
   'env-setup': TrainerEnvStatus;
   train: RunSummary;
-  /** runs.evaluate: best.pt validated on a split (mirrors Evaluation in core/trainer/export.ts) */
-  evaluate: {
-    dir: string;
-    split: 'val' | 'test';
-    weights: string;
-    metrics: RunMetrics | null;
-    raw: Record<string, number>;
-    perClass: PerClassMetrics[];
-    /** eval-<split>.json in the run folder */
-    file: string;
-  };
+  /** runs.evaluate: best.pt validated on a split */
+  evaluate: Evaluation;
 }
 
 export interface EventPayloads {

@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { silentLogger, type CoreContext } from '../../electron/core/context.js';
+import { expect } from 'vitest';
+import { ImportError } from '../../electron/core/datasets/model.js';
 import { REPO_ROOT } from './shared.js';
 
 /** A fresh temporary folder; removed by the returned cleanup. */
@@ -32,4 +34,14 @@ export async function listTree(dir: string): Promise<string[]> {
   };
   await walk(dir);
   return out.sort();
+}
+
+/** Awaits `p`, expects it to reject with an ImportError, and returns that error for more checks. */
+export async function expectImportError(p: Promise<unknown>): Promise<ImportError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ImportError);
+  return err as ImportError;
 }

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import YAML from 'yaml';
-import type { PerClassMetrics, RunMetrics } from '../../shared/contract.js';
+import type { Evaluation } from '../../shared/contract.js';
 import type { TrainerEvent } from '../../shared/trainer.js';
 import type { CoreContext } from '../context.js';
 import { writeFileAtomic } from '../fsutil.js';
@@ -60,16 +60,7 @@ export async function exportRun(ctx: CoreContext, runOrWeights: string, opts: Ex
   return out;
 }
 
-export interface Evaluation {
-  dir: string;
-  split: 'val' | 'test';
-  weights: string;
-  metrics: RunMetrics | null;
-  raw: Record<string, number>;
-  perClass: PerClassMetrics[];
-  /** eval-<split>.json in the run folder (plots beside it in eval-<split>/) */
-  file: string;
-}
+export type { Evaluation };
 
 /**
  * Validate a run's best.pt on a split of its dataset, as an explicit, recorded action: the result goes

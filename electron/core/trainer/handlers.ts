@@ -138,7 +138,7 @@ export function createTrainerHandlers(o: TrainerHandlerOptions): TrainerHandlers
       return { jobId: trainJob(abs, null), dir: abs };
     },
     // an 'evaluate' job (an explicit, recorded action: the test split marks the run test_evaluated);
-    // its result is an Evaluation, which must stay assignable to JobResults['evaluate']
+    // its result is the contract's Evaluation (JobResults['evaluate'])
     'runs.evaluate': async ({ dir, split }) => {
       const abs = runDir(dir);
       if (active.has(abs)) throw new Error(`${abs}: the run is training; evaluate it once it has ended`);
