@@ -9,6 +9,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { importSampleFromHome } from './sample.mjs';
 
 export const timeout = 600_000;
 
@@ -35,29 +36,7 @@ export default async function trainSmoke(t) {
   }
 
   // 1. the sample dataset, imported from Home
-  await page.getByTestId('nav-home').click();
-  await page.getByTestId('try-sample').click();
-  // the sample is inspected first; Start import once it may be pressed
-  await page.waitForFunction(
-    () => {
-      const err = document.querySelector('[data-testid="import-error"], [data-testid="job-error"]');
-      if (err) throw new Error(`inspect failed in the UI: ${err.textContent}`);
-      const b = document.querySelector('[data-testid="import-start"]');
-      return !!document.querySelector('[data-testid="inspect-summary"]') && !!b && !b.hasAttribute('disabled') && b.getAttribute('data-loading') !== 'true';
-    },
-    null,
-    { timeout: 120_000, polling: 250 },
-  );
-  await page.getByTestId('import-start').click();
-  await page.waitForFunction(
-    () => {
-      const err = document.querySelector('[data-testid="import-error"], [data-testid="job-error"]');
-      if (err) throw new Error(`import failed in the UI: ${err.textContent}`);
-      return !!document.querySelector('[data-testid="health-report"]');
-    },
-    null,
-    { timeout: 240_000, polling: 250 },
-  );
+  await importSampleFromHome(page, { importTimeout: 240_000 });
 
   // 2. the wizard, opened from the dataset
   await page.getByTestId('train-on-dataset').click();

@@ -31,6 +31,8 @@ if (want('cli')) {
       format: 'esm',
       packages: 'external',
     }),
+    // the predict worker (worker_threads), found beside the bundle at run time (electron/core/predict/pool.ts)
+    build({ ...common, entryPoints: ['electron/core/predict/worker.ts'], outfile: 'dist/cli/predict-worker.mjs', format: 'esm', packages: 'external' }),
   );
 }
 if (want('main')) {
@@ -42,6 +44,7 @@ if (want('main')) {
       format: 'cjs',
       packages: 'external',
     }),
+    build({ ...common, entryPoints: ['electron/core/predict/worker.ts'], outfile: 'dist/main/predict-worker.mjs', format: 'esm', packages: 'external' }),
     build({
       ...common,
       entryPoints: ['electron/preload/preload.ts'],

@@ -16,7 +16,10 @@ export function trainerPython() {
   if (process.env.SPOTTER_TRAINER_PYTHON) return process.env.SPOTTER_TRAINER_PYTHON;
   const spotter = [path.join(root, 'bin', 'spotter.mjs'), '--data-dir', TEST_DATA_DIR];
   process.stderr.write(`trainer environment: ${path.join(TEST_DATA_DIR, 'trainer-env')} (spotter env setup)\n`);
-  const setup = spawnSync(process.execPath, [...spotter, 'env', 'setup'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  // our build and CI machines get torch==2.14.1 from the default index (a CPU-only Linux user's set-up would
+  // choose the CPU build index instead): say so, so set-up neither probes nor reaches another index
+  const env = { ...process.env, SPOTTER_TORCH_INDEX_URL: process.env.SPOTTER_TORCH_INDEX_URL || 'default' };
+  const setup = spawnSync(process.execPath, [...spotter, 'env', 'setup'], { stdio: ['ignore', 'inherit', 'inherit'], env });
   if (setup.status !== 0) throw new Error(`spotter env setup failed (exit ${setup.status})`);
   const status = JSON.parse(execFileSync(process.execPath, [...spotter, 'env', 'status', '--json'], { encoding: 'utf8' }));
   if (!status.ready || !status.python) throw new Error(`trainer environment not ready after set-up: ${status.problems?.join('; ')}`);

@@ -136,7 +136,7 @@ describe.skipIf(!hasTrainer)('spotter train (real training, CPU)', () => {
     expect(after.evaluations).toEqual([expect.objectContaining({ split: 'test', file: 'eval-test.json' })]);
     const md = await fs.readFile(path.join(dir, 'summary.md'), 'utf8');
     expect(md).toMatch(/test split evaluated: yes/);
-    expect(md).toMatch(/## Evaluations[\s\S]*\| test \|/);
+    expect(md).toMatch(/## Evaluations[\s\S]*\| test split \|/);
     expect(md).toMatch(/\| final \(best\.pt on val\) \| \d/); // the final validation survives the rewrite
 
     // the plain text form, and the splits there are

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { standaloneJob } from '../electron/core/jobs/jobs.js';
-import { detectHardware, driverProblem, envStatus, findBasePython, LICENSE_NOTE, requirementsFile, setupEnv, venvDir, venvPython } from '../electron/core/trainer/env.js';
+import { chooseTorchIndex, detectHardware, driverProblem, envStatus, findBasePython, LICENSE_NOTE, requirementsFile, setupEnv, venvDir, venvPython } from '../electron/core/trainer/env.js';
 import { tempDir, testContext } from './helpers/core.js';
 import { REPO_ROOT } from './helpers/shared.js';
 import { hasTrainer, TRAINER_PYTHON } from './trainer-fixture.js';
@@ -39,6 +39,27 @@ describe('driver check', () => {
     expect(driverProblem('550.54', '12.4', null)).toBeNull();
     expect(driverProblem('550.54', '12.6', null)).toMatch(/needs driver 560/);
     expect(driverProblem(null, '13.0', null)).toBeNull();
+  });
+
+  it('chooses the torch index per hardware, and the override wins', () => {
+    const cpu = { kind: 'cpu' as const, gpus: [], driver: null, note: null };
+    const nv = (driver: string | null) => ({ kind: 'nvidia' as const, gpus: ['NVIDIA H100'], driver, note: null });
+    // Linux without a GPU: the CPU build, not several GB of CUDA wheels; may fall back to the default index
+    expect(chooseTorchIndex(cpu, 'linux', undefined)).toMatchObject({ url: 'https://download.pytorch.org/whl/cpu', fallback: true });
+    expect(chooseTorchIndex(cpu, 'win32', undefined).url).toBeNull();
+    expect(chooseTorchIndex({ kind: 'apple', gpus: [], driver: null, note: null }, 'darwin', undefined).url).toBeNull();
+    // NVIDIA on Linux: the default index's CUDA 13.0 build when the driver runs it, else an older CUDA build
+    expect(chooseTorchIndex(nv('580.65.06'), 'linux', undefined).url).toBeNull();
+    expect(chooseTorchIndex(nv('570.86.10'), 'linux', undefined).url).toBe('https://download.pytorch.org/whl/cu128');
+    expect(chooseTorchIndex(nv('560.35.03'), 'linux', undefined).url).toBe('https://download.pytorch.org/whl/cu126');
+    const old = chooseTorchIndex(nv('535.104.05'), 'linux', undefined);
+    expect(old.url).toBe('https://download.pytorch.org/whl/cpu');
+    expect(old.reason).toMatch(/535\.104\.05 is older than any CUDA build/);
+    // Windows: the default index serves CPU wheels, so a CUDA index
+    expect(chooseTorchIndex(nv('581.15'), 'win32', undefined).url).toBe('https://download.pytorch.org/whl/cu130');
+    // the user's word is final (and never falls back)
+    expect(chooseTorchIndex(cpu, 'linux', 'default')).toMatchObject({ url: null, fallback: false });
+    expect(chooseTorchIndex(nv('580.1'), 'linux', 'https://example.invalid/whl/cu126')).toMatchObject({ url: 'https://example.invalid/whl/cu126', fallback: false });
   });
 
   it('detects this machine and picks its requirements file', async () => {

@@ -180,7 +180,7 @@ describe.skipIf(!hasTrainer)('runs through the handlers (real training)', () => 
     const rec = await readRecord(dir);
     expect(rec.test_evaluated).toBe(false); // val is for decisions; only test is recorded as spent
     expect(rec.evaluations).toEqual([expect.objectContaining({ split: 'val', file: 'eval-val.json', weights: path.join('weights', 'best.pt') })]);
-    expect(await fs.readFile(path.join(dir, 'summary.md'), 'utf8')).toMatch(/## Evaluations[\s\S]*\| val \|/);
+    expect(await fs.readFile(path.join(dir, 'summary.md'), 'utf8')).toMatch(/## Evaluations[\s\S]*\| val split \|/);
     // coco8 has no test split: a clear error naming data.yaml
     const r2 = await t.h['runs.evaluate']({ dir, split: 'test' });
     await t.jobs.wait(r2.jobId);

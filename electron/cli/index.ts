@@ -17,6 +17,11 @@ import { SPOTTER_VERSION } from '../core/version.js';
 import { sampleDatasetPath } from '../core/api.js';
 import type { HealthReport } from '../shared/schemas.js';
 import { registerTrainerCommands } from './trainer-commands.js';
+import { registerPredictCommands } from './predict-commands.js';
+import { registerEvalSetCommands } from './evalset-commands.js';
+import { registerReviewCommands } from './review-commands.js';
+import { registerModelsCommands } from './models-commands.js';
+import { registerSweepCommands } from './sweep-commands.js';
 import { appRoot, cliJob, cliOptionName, ExitCode, keepAwake, makeContext, parseIntArg, parseRatios, printHealth } from './common.js';
 
 export { defaultDataDir, makeContext } from './common.js';
@@ -41,7 +46,8 @@ export async function main(argv: string[]): Promise<number> {
     .command('import')
     .description('convert COCO / CVAT / YOLO exports (files, folders or zips) into one leak-free Ultralytics dataset')
     .argument('<source...>', 'annotation files, folders or zips; several are merged into one dataset')
-    .requiredOption('--out <dir>', 'output dataset folder (must not exist or be empty)')
+    .option('--out <dir>', 'output dataset folder (must not exist or be empty); required unless --base')
+    .option('--base <dataset>', 'merge into a new version of this dataset (<name>_v<N> beside it): re-imported images replace their labels, new ones are added')
     .option('--task <task>', 'detect (boxes) or segment (polygons)', 'detect')
     .option('--split <ratios>', 'train,val[,test] shares', parseRatios, [0.8, 0.1, 0.1] as [number, number, number])
     .option('--seed <n>', 'split seed', parseIntArg, 0)
@@ -55,6 +61,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'print a JSON summary on stdout')
     .action(async (sources: string[], o) => {
       if (!['detect', 'segment'].includes(o.task)) throw new CommanderError(2, 'usage', `--task must be detect or segment, not "${o.task}"`);
+      if (!o.out && !o.base) throw new CommanderError(2, 'usage', "required option '--out <dir>' not specified (or give --base <dataset>)");
       const classMap: Record<string, string | null> = {};
       for (const m of o.map as string[]) {
         const eq = m.indexOf('=');
@@ -64,7 +71,8 @@ export async function main(argv: string[]): Promise<number> {
       }
       const parsed = ImportOptions.safeParse({
         sources: sources.map((s) => path.resolve(s)),
-        out: path.resolve(o.out),
+        out: o.out ? path.resolve(o.out) : undefined,
+        base: o.base ? path.resolve(o.base) : undefined,
         task: o.task,
         ratios: o.split,
         seed: o.seed,
@@ -91,7 +99,7 @@ export async function main(argv: string[]): Promise<number> {
       const { job, done } = cliJob(!!o.json, !!program.opts().verbose);
       let result;
       try {
-        result = await runImport(opts, job, ctx, { datasetsDir: path.dirname(opts.out!) });
+        result = await runImport(opts, job, ctx, { datasetsDir: path.dirname(opts.out ?? opts.base!) });
       } finally {
         done();
       }
@@ -112,6 +120,7 @@ export async function main(argv: string[]): Promise<number> {
               licenses: r.licenses,
               counts: r.counts,
               health: result.health,
+              merge: r.merge ?? null,
             },
             null,
             2,
@@ -120,6 +129,10 @@ export async function main(argv: string[]): Promise<number> {
       } else {
         const out = process.stdout;
         out.write(`dataset: ${result.dir}\n`);
+        if (r.merge) {
+          const m = r.merge;
+          out.write(`merged into a new version of ${m.base}: ${m.replaced} images relabelled, ${m.added} added (${m.joined_groups} joined an existing group), ${m.unchanged} unchanged${m.skipped ? `, ${m.skipped} not used` : ''}${m.new_classes.length ? `; new classes: ${m.new_classes.join(', ')}` : ''}\n`);
+        }
         out.write(`classes: ${r.names.map((n, i) => `${i}=${n}`).join(', ')}\n`);
         for (const d of result.mapping.dropped) out.write(`  dropped category "${d.name}" (${d.reason}, ${d.instances} instances)\n`);
         out.write(`groups: ${r.grouping.groups} (${r.grouping.strategy}: ${r.grouping.description})\n`);
@@ -216,6 +229,11 @@ export async function main(argv: string[]): Promise<number> {
     });
 
   registerTrainerCommands(program, ctxOf);
+  registerPredictCommands(program);
+  registerEvalSetCommands(program, ctxOf);
+  registerReviewCommands(program, ctxOf);
+  registerModelsCommands(program, ctxOf);
+  registerSweepCommands(program, ctxOf);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -5,7 +5,7 @@
  *                 [--note] [--workspace dir] [--json] [--override-health] [--tensorboard] [--set k=v]…
  *   spotter train --resume <run dir>
  *   spotter val <run dir> [--split val|test] [--json]   (recorded in the run; test is for the final check)
- *   spotter export <run dir> [--format onnx] [--imgsz N]
+ *   spotter export <run dir> [--format onnx|torchscript|openvino|…] [--imgsz N] [--half|--int8] [--dynamic] [--no-simplify] [--nms]
  *   spotter runs report [--workspace dir]  spotter runs compare <baseline run> <run>... [--json]
  * Exit codes: 0 ok (train: the run completed), 1 error, 2 usage, 3 the dataset's health check refused
  * the run, 130 stopped with Ctrl-C (the run stops gracefully and can be resumed).
@@ -22,7 +22,8 @@ import { CancelledError } from '../core/jobs/jobs.js';
 import { loadSettings } from '../core/settings.js';
 import { resolveDataYaml } from '../core/trainer/dataset.js';
 import { envStatus, requireReadyEnv, setupEnv } from '../core/trainer/env.js';
-import { evaluateRun, exportRun } from '../core/trainer/export.js';
+import { exportModel } from '../core/models/export.js';
+import { evaluateRun } from '../core/trainer/evaluate.js';
 import { compareRuns, comparisonText, writeReport } from '../core/trainer/reports.js';
 import { checkResumable, HealthRefusal, prepareRun, reserveRunDir, RunStartError, trainRun, type TrainOutcome } from '../core/trainer/runs.js';
 import { f3, formatDuration } from '../core/trainer/summary.js';
@@ -81,7 +82,7 @@ function printEnv(s: TrainerEnvStatus, out: NodeJS.WritableStream): void {
 }
 
 /** One line per epoch for logs (no TTY), on stderr. */
-function epochLine(e: TrainerEvent): string | null {
+export function epochLine(e: TrainerEvent): string | null {
   if (e.type === 'epoch_end') {
     const losses = Object.entries(e.losses).map(([k, v]) => `${k.replace(/^train\//, '')} ${v.toFixed(3)}`).join(', ');
     return `epoch ${e.epoch}/${e.epochs}: ${losses} (${e.seconds.toFixed(1)} s)`;
@@ -92,6 +93,55 @@ function epochLine(e: TrainerEvent): string | null {
   }
   if (e.type === 'error') return `error (${e.code}): ${e.message}${e.hint ? ` — ${e.hint}` : ''}`;
   return null;
+}
+
+/** The training options `train` and `sweep` share (Ultralytics names; --label, --resume, --json are each command's own). */
+export function addTrainOptions(cmd: Command): Command {
+  return cmd
+    .option('--model <yaml|pt>', "model yaml (yolov8n.yaml, yolo11s.yaml, …) or a local .pt (fine-tune: a run's weights/best.pt)", 'yolov8n.yaml')
+    .option('--epochs <n>', 'epochs', parseIntArg, 1)
+    .option('--imgsz <n>', 'training image size', parseIntArg, 640)
+    .option('--batch <n>', 'batch size (-1: auto on CUDA, 8 elsewhere)', parseNumber, -1)
+    .option('--device <d>', 'auto, cpu, 0, 1, … or mps: a single device (multi-GPU training is not supported yet)', 'auto')
+    .option('--workers <n>', 'dataloader workers', parseIntArg, 2)
+    .option('--patience <n>', 'stop after this many epochs without improvement', parseIntArg)
+    .option('--seed <n>', 'random seed', parseIntArg)
+    .option('--lr0 <x>', 'initial learning rate', parseNumber)
+    .option('--optimizer <name>', 'SGD, AdamW, auto, …')
+    .option('--cos-lr', 'cosine learning-rate schedule')
+    .option('--set <key=value>', 'any other Ultralytics train argument (mosaic=0.2, degrees=180, …); repeatable', parseSet, {})
+    .option('--note <text>', 'why this run exists (goes into summary.md and REPORT.md)', '')
+    .option('--workspace <dir>', "workspace folder (default: the app's workspace, else ~/Spotter)")
+    .option('--override-health', "train even though the dataset's health check found errors", false)
+    .option('--tensorboard', "Ultralytics' local TensorBoard logging into the run folder", false);
+}
+
+/** The shared training options → a validated request; a bad value is a usage error naming its option. */
+export function trainRequestFromOptions(dataset: string, o: Record<string, unknown>): ReturnType<typeof TrainRequest.parse> {
+  const parsed = TrainRequest.safeParse({
+    dataset: path.resolve(dataset),
+    model: o.model,
+    label: o.label,
+    note: o.note,
+    epochs: o.epochs,
+    imgsz: o.imgsz,
+    batch: o.batch,
+    device: String(o.device),
+    workers: o.workers,
+    patience: o.patience,
+    optimizer: o.optimizer,
+    lr0: o.lr0,
+    cos_lr: o.cosLr,
+    seed: o.seed,
+    extra: o.set,
+    tensorboard: o.tensorboard,
+    overrideHealth: o.overrideHealth,
+  });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new CommanderError(2, 'usage', `invalid --${cliOptionName(String(issue.path[0] ?? ''))}: ${issue.message}`);
+  }
+  return parsed.data;
 }
 
 export function registerTrainerCommands(program: Command, ctxOf: () => CoreContext): void {
@@ -129,27 +179,13 @@ export function registerTrainerCommands(program: Command, ctxOf: () => CoreConte
     });
 
   // ---------------------------------------------------------------- train
-  program
-    .command('train')
-    .description('train a YOLO model on a dataset in the foreground (Ctrl-C stops gracefully); writes a run folder in <workspace>/runs')
-    .argument('[dataset]', 'dataset folder or its data.yaml')
-    .option('--model <yaml|pt>', "model yaml (yolov8n.yaml, yolo11s.yaml, …) or a local .pt (fine-tune: a run's weights/best.pt)", 'yolov8n.yaml')
-    .option('--epochs <n>', 'epochs', parseIntArg, 1)
-    .option('--imgsz <n>', 'training image size', parseIntArg, 640)
-    .option('--batch <n>', 'batch size (-1: auto on CUDA, 8 elsewhere)', parseNumber, -1)
-    .option('--device <d>', 'auto, cpu, 0, 1, … or mps: a single device (multi-GPU training is not supported yet)', 'auto')
-    .option('--workers <n>', 'dataloader workers', parseIntArg, 2)
-    .option('--patience <n>', 'stop after this many epochs without improvement', parseIntArg)
-    .option('--seed <n>', 'random seed', parseIntArg)
-    .option('--lr0 <x>', 'initial learning rate', parseNumber)
-    .option('--optimizer <name>', 'SGD, AdamW, auto, …')
-    .option('--cos-lr', 'cosine learning-rate schedule')
-    .option('--set <key=value>', 'any other Ultralytics train argument (mosaic=0.2, degrees=180, …); repeatable', parseSet, {})
+  addTrainOptions(
+    program
+      .command('train')
+      .description('train a YOLO model on a dataset in the foreground (Ctrl-C stops gracefully); writes a run folder in <workspace>/runs')
+      .argument('[dataset]', 'dataset folder or its data.yaml'),
+  )
     .option('--label <name>', 'a short name for the run (folder: <UTC>_<label>)')
-    .option('--note <text>', 'why this run exists (goes into summary.md and REPORT.md)', '')
-    .option('--workspace <dir>', "workspace folder (default: the app's workspace, else ~/Spotter)")
-    .option('--override-health', "train even though the dataset's health check found errors", false)
-    .option('--tensorboard', "Ultralytics' local TensorBoard logging into the run folder", false)
     .option('--resume <run dir>', 'continue a stopped or crashed run from its weights/last.pt')
     .option('--json', 'NDJSON events on stdout, then a final object with run_dir')
     .action(async (dataset: string | undefined, o) => {
@@ -200,30 +236,7 @@ export function registerTrainerCommands(program: Command, ctxOf: () => CoreConte
       setDir(dir);
       await checkResumable(dir);
     } else {
-      const parsed = TrainRequest.safeParse({
-        dataset: path.resolve(dataset!),
-        model: o.model,
-        label: o.label,
-        note: o.note,
-        epochs: o.epochs,
-        imgsz: o.imgsz,
-        batch: o.batch,
-        device: String(o.device),
-        workers: o.workers,
-        patience: o.patience,
-        optimizer: o.optimizer,
-        lr0: o.lr0,
-        cos_lr: o.cosLr,
-        seed: o.seed,
-        extra: o.set,
-        tensorboard: o.tensorboard,
-        overrideHealth: o.overrideHealth,
-      });
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        throw new CommanderError(2, 'usage', `invalid --${cliOptionName(String(issue.path[0] ?? ''))}: ${issue.message}`);
-      }
-      request = parsed.data;
+      request = trainRequestFromOptions(dataset!, o);
       // the cheap check first: a wrong path fails at once, not after the environment check
       await resolveDataYaml(request.dataset).catch((err: Error) => {
         throw new RunStartError('dataset-not-found', err.message, 'Name a dataset folder that holds a data.yaml, or the data.yaml itself.');
@@ -305,21 +318,26 @@ export function registerTrainerCommands(program: Command, ctxOf: () => CoreConte
   // ---------------------------------------------------------------- export
   program
     .command('export')
-    .description("export a run's best.pt (ONNX by default; any Ultralytics format) and print the exported file's path")
+    .description("export a run's best.pt (ONNX by default, with Ultralytics' metadata and a model card) into its weights/ and print the exported path")
     .argument('<run>', 'run folder (or a .pt file)')
-    .option('--format <f>', 'onnx, openvino, tflite, ncnn, coreml, engine, … (Ultralytics names)', 'onnx')
+    .option('--format <f>', 'onnx, torchscript, openvino, tflite, ncnn, coreml, engine (TensorRT), rknn, or another Ultralytics format; `spotter models formats` says which build here', 'onnx')
     .option('--imgsz <n>', 'input size (default: the training imgsz)', parseIntArg)
     .option('--half', 'FP16 weights', false)
-    .option('--dynamic', 'dynamic input shape', false)
+    .option('--int8', "INT8 quantization, calibrated on the run's dataset", false)
+    .option('--dynamic', 'dynamic input shape (and batch)', false)
+    .option('--no-simplify', 'keep the ONNX graph as traced (onnxslim simplifies it by default)')
+    .option('--nms', 'embed NMS: the model outputs final boxes', false)
     .action(async (run: string, o) => {
       const ctx = ctxOf();
+      if (o.half && o.int8) throw new CommanderError(2, 'usage', 'choose one of --half and --int8');
       const { job, done } = cliJob(false, verbose());
       let r;
       try {
-        r = await exportRun(ctx, run, { format: o.format, imgsz: o.imgsz, half: o.half, dynamic: o.dynamic }, job);
+        r = await exportModel(ctx, run, { format: o.format, imgsz: o.imgsz, half: o.half, int8: o.int8, dynamic: o.dynamic, simplify: o.simplify, nms: o.nms }, job);
       } finally {
         done();
       }
+      process.stderr.write(`${r.format}: ${(r.bytes / 1e6).toFixed(1)} MB in ${r.seconds.toFixed(1)} s\n`);
       process.stdout.write(r.path + '\n');
     });
 

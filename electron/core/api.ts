@@ -5,17 +5,22 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { CallHandlers, EventName, EventPayloads, WorkspaceInfo } from '../shared/contract.js';
+import type { CallHandlers, WorkspaceInfo } from '../shared/contract.js';
 import type { CoreContext } from './context.js';
 import { JobManager } from './jobs/jobs.js';
 import { inspectImport, runImport } from './datasets/importer.js';
 import { listDatasets, readDatasetDetail, readDatasetImages } from './datasets/store.js';
 import { checkDataset } from './datasets/health.js';
+import { addEvalSet, removeEvalSet } from './datasets/evalsets.js';
 import { loadSettings, saveSettings } from './settings.js';
 import { sweepStaleTemp } from './fsutil.js';
 import { createTrainerHandlers } from './trainer/handlers.js';
+import { createPredictHandlers } from './predict/handlers.js';
+import { createReviewHandlers } from './review/handlers.js';
+import { createModelsHandlers } from './models/handlers.js';
 
-export type Emit = <E extends EventName>(event: E, payload: EventPayloads[E]) => void;
+import type { Emit, HandlerDeps } from './deps.js';
+export type { Emit };
 
 export interface CoreApiOptions {
   mode: 'electron' | 'serve';
@@ -59,9 +64,19 @@ export async function createCoreApi(ctx: CoreContext, emit: Emit, options: CoreA
   });
   const datasetsDir = () => path.join(workspace, 'datasets');
 
+  const deps: HandlerDeps = { ctx, emit, jobs, workspace: () => workspace, keepAwake: options.keepAwake };
+  const predict = createPredictHandlers(deps);
+  /** folders of images the user reviewed (review.predict / review.get with a folder): their thumbnails and files may be served */
+  const reviewRoots = new Set<string>();
+  const allowFolder = async (folder: string | undefined) => {
+    if (!folder) return;
+    const abs = path.resolve(folder);
+    if (path.parse(abs).root === abs) return; // never a whole disk
+    if (await fs.stat(abs).then((st) => st.isDirectory(), () => false)) reviewRoots.add(abs);
+  };
   const api: CoreApi = {
     jobs,
-    allowedRoots: () => [workspace, ctx.paths.tempDir, ctx.paths.resourcesDir],
+    allowedRoots: () => [workspace, ctx.paths.tempDir, ctx.paths.resourcesDir, ...reviewRoots],
 
     'app.info': async () => ({
       version: ctx.version,
@@ -97,7 +112,30 @@ export async function createCoreApi(ctx: CoreContext, emit: Emit, options: CoreA
     'jobs.cancel': async ({ jobId }) => ({ cancelled: jobs.cancel(jobId) }),
     'datasets.get': async ({ dir }) => readDatasetDetail(dir),
     'datasets.images': async ({ dir, split, offset, limit }) => readDatasetImages(dir, { split, offset, limit }),
-    ...createTrainerHandlers({ ctx, emit, jobs, workspace: () => workspace, keepAwake: options.keepAwake }),
+    ...createTrainerHandlers(deps),
+    ...predict,
+    'review.predict': async (input) => {
+      const started = await predict['review.predict'](input);
+      await allowFolder(input.source.folder);
+      return started;
+    },
+    'review.get': async (input) => {
+      const set = await predict['review.get'](input);
+      if (set) await allowFolder(input.source.folder);
+      return set;
+    },
+    ...createReviewHandlers(deps),
+    ...createModelsHandlers(deps),
+    'datasets.addEvalSet': async ({ dir, name, sources }) => ({
+      jobId: jobs.start('evalset', async (job) => {
+        await addEvalSet(ctx, dir, name, sources, job);
+        return readDatasetDetail(dir);
+      }),
+    }),
+    'datasets.removeEvalSet': async ({ dir, name }) => {
+      await removeEvalSet(dir, name);
+      return readDatasetDetail(dir);
+    },
     'datasets.check': async ({ dir, imgsz }) => ({
       jobId: jobs.start('check', (job) =>
         checkDataset(dir, { imgsz, signal: job.signal, onProgress: (s, d, t) => job.progress(s, d, t) }),

@@ -16,6 +16,18 @@ import {
 export type { DatasetReport, HealthReport, MappingFile };
 import { type EnvReport, type TrainerEvent } from './trainer.js';
 export type { EnvReport, TrainerEvent };
+import type {
+  BatchResult,
+  DeployedModel,
+  ExportFormatInfo,
+  ExportResult,
+  ModelCard,
+  ModelInfo,
+  ModelListItem,
+  ReviewSet,
+  ReviewSetSummary,
+} from './review.js';
+export type * from './review.js';
 
 // ---------------------------------------------------------------- results
 
@@ -100,6 +112,19 @@ export interface DatasetDetail {
   report: DatasetReport;
   health: HealthReport;
   mapping: MappingFile;
+  /** named evaluation sets kept out of training (night, winter, a new camera) */
+  evalSets: EvalSetInfo[];
+}
+
+/** A named evaluation set of a dataset: `<dataset>/evalsets/<name>/{images,labels}`, never trained on. */
+export interface EvalSetInfo {
+  name: string;
+  dir: string;
+  images: number;
+  objects: number;
+  /** where it was imported from */
+  source: string;
+  addedAt: string;
 }
 
 export interface DatasetImageLabel {
@@ -125,7 +150,19 @@ export interface DatasetImagesPage {
   items: DatasetImage[];
 }
 
-export type JobKind = 'inspect' | 'import' | 'check' | 'env-setup' | 'train' | 'evaluate';
+export type JobKind =
+  | 'inspect'
+  | 'import'
+  | 'check'
+  | 'evalset'
+  | 'env-setup'
+  | 'train'
+  | 'sweep'
+  | 'evaluate'
+  | 'predict'
+  | 'batch'
+  | 'export'
+  | 'install';
 
 // ---------------------------------------------------------------- training
 
@@ -172,6 +209,10 @@ export interface RunSummary {
   isBaseline: boolean;
   /** the test split was evaluated in this run (a decision was made on it) */
   testEvaluated: boolean;
+  /** validation metrics on each of the dataset's named evaluation sets (null: not evaluated / failed) */
+  evalSets: Record<string, RunMetrics | null>;
+  /** the sweep this run belongs to */
+  sweep: string | null;
 }
 
 export interface PerClassMetrics {
@@ -208,7 +249,11 @@ export interface MetricDelta {
 /** A run's best.pt validated on a split of its dataset (runs.evaluate, `spotter val`). */
 export interface Evaluation {
   dir: string;
-  split: 'val' | 'test';
+  /** a split of the run's dataset, or one of its named evaluation sets (`set`) */
+  split: 'val' | 'test' | 'set';
+  /** the evaluation set's name when split is 'set' */
+  set?: string;
+  evaluatedAt: string;
   weights: string;
   metrics: RunMetrics | null;
   raw: Record<string, number>;
@@ -226,6 +271,27 @@ export interface RunComparison {
     perClass: Array<{ name: string; ap50: MetricDelta | null; ap50_95: MetricDelta | null }>;
     verdict: 'better' | 'same' | 'degraded';
   }>;
+}
+
+/** A small grid of runs trained one after the other (`runs/_sweeps/<id>.json`). */
+export interface SweepSummary {
+  id: string;
+  file: string;
+  label: string;
+  createdAt: string;
+  status: 'running' | 'done' | 'stopped' | 'failed';
+  /** argument name → values; the runs are the grid's product */
+  grid: Record<string, Array<number | string | boolean>>;
+  runs: Array<{
+    params: Record<string, number | string | boolean>;
+    /** null while queued */
+    dir: string | null;
+    status: RunStatus | 'queued' | 'skipped';
+    metrics: RunMetrics | null;
+    durationSeconds: number | null;
+  }>;
+  /** the finished run with the best mAP50-95 */
+  best: string | null;
 }
 
 export interface RunEstimate {
@@ -295,6 +361,21 @@ export const TrainRequest = z.object({
 });
 export type TrainRequest = z.input<typeof TrainRequest>;
 const DirInput = z.object({ dir: z.string().min(1) });
+const GridValue = z.union([z.number(), z.string(), z.boolean()]);
+/** A review source: a model on a dataset split or on a folder of images. */
+const ReviewSourceInput = z
+  .object({
+    model: z.string().min(1),
+    dataset: z.string().min(1).optional(),
+    split: z.enum(['train', 'val', 'test', 'all']).default('val'),
+    folder: z.string().min(1).optional(),
+  })
+  .refine((s) => Boolean(s.dataset) !== Boolean(s.folder), { message: 'give either a dataset (and split) or a folder of images' });
+const ThresholdsInput = z.object({
+  default: z.number().min(0).max(1),
+  perClass: z.record(z.string(), z.number().min(0).max(1)).default({}),
+  iou: z.number().min(0.05).max(0.95).default(0.7),
+});
 
 export const CallInputs = {
   'app.info': Empty,
@@ -324,6 +405,68 @@ export const CallInputs = {
   'runs.compare': z.object({ baseline: z.string().optional(), runs: z.array(z.string()).default([]), threshold: z.number().min(0).default(0.01) }),
   /** validate the run's best.pt on a split: a job; evaluating on test is recorded in the run */
   'runs.evaluate': DirInput.extend({ split: z.enum(['test', 'val']) }),
+  /** every evaluation recorded in a run (eval-*.json read back) */
+  'runs.evaluations': DirInput,
+  /** a queue of runs over a small grid (e.g. lr0 × imgsz), trained one after the other */
+  'runs.sweep': z.object({
+    request: TrainRequest,
+    grid: z
+      .record(z.string().regex(TRAIN_ARG_NAME), z.array(GridValue).min(1).max(6))
+      .refine((g) => Object.keys(g).length >= 1 && Object.keys(g).length <= 3, 'a sweep varies 1 to 3 arguments')
+      .refine((g) => Object.values(g).reduce((n, v) => n * v.length, 1) <= 24, 'a sweep has at most 24 runs'),
+    label: z.string().max(80).optional(),
+  }),
+  'runs.sweeps': Empty,
+  /** import a source (any format the importer reads) as a named evaluation set of a dataset: a job */
+  'datasets.addEvalSet': DirInput.extend({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/, 'letters, digits, _ . - (up to 40)'),
+    sources: z.array(z.string().min(1)).min(1),
+  }),
+  'datasets.removeEvalSet': DirInput.extend({ name: z.string().min(1) }),
+  /** ONNX models the gallery can use (run exports and deployed models) */
+  'review.models': Empty,
+  /** read an ONNX model's metadata and card */
+  'review.modelInfo': z.object({ model: z.string().min(1) }),
+  /** run a model over a source: a 'predict' job (cached per model and source) */
+  'review.predict': z.object({ source: ReviewSourceInput, force: z.boolean().default(false) }),
+  /** the cached predictions with ground truth (null when not predicted yet) */
+  'review.get': z.object({ source: ReviewSourceInput }),
+  /** save per-class thresholds into the model card beside the ONNX */
+  'review.saveThresholds': z.object({ model: z.string().min(1), thresholds: ThresholdsInput }),
+  /** write the next labelling batch for CVAT: a 'batch' job */
+  'review.exportBatch': z.object({
+    source: ReviewSourceInput,
+    selection: z.object({
+      mode: z.enum(['uncertain', 'disagree', 'unlabelled']),
+      low: z.number().min(0).max(1).default(0.25),
+      high: z.number().min(0).max(1).default(0.6),
+      conf: z.number().min(0).max(1).default(0.25),
+      iou: z.number().min(0.05).max(0.95).default(0.5),
+      limit: z.number().int().min(1).max(10000).default(200),
+    }),
+    format: z.enum(['coco', 'cvat']),
+    /** pre-annotations: predictions at or above this score */
+    conf: z.number().min(0).max(1).default(0.25),
+    /** where the batch folder goes (default: workspace batches/) */
+    out: z.string().optional(),
+  }),
+  /** the export formats and whether each can be built here */
+  'models.formats': Empty,
+  /** export a run's best.pt: an 'export' job */
+  'models.export': DirInput.extend({
+    format: z.string().regex(/^[a-z]+$/),
+    imgsz: z.number().int().positive().optional(),
+    half: z.boolean().default(false),
+    int8: z.boolean().default(false),
+    dynamic: z.boolean().default(false),
+    simplify: z.boolean().default(true),
+    nms: z.boolean().default(false),
+  }),
+  /** install the Python packages a format needs into the trainer environment: an 'install' job */
+  'models.install': z.object({ format: z.string().regex(/^[a-z]+$/) }),
+  /** copy a run's export into workspace models/ as the next version, with a model card */
+  'models.deploy': DirInput.extend({ file: z.string().optional(), name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,59}$/).optional() }),
+  'models.list': Empty,
 } as const;
 
 export interface CallOutputs {
@@ -348,6 +491,22 @@ export interface CallOutputs {
   'runs.setBaseline': { baseline: string | null };
   'runs.compare': RunComparison;
   'runs.evaluate': JobStarted & { dir: string };
+  'runs.evaluations': Evaluation[];
+  'runs.sweep': JobStarted & { sweep: string };
+  'runs.sweeps': SweepSummary[];
+  'datasets.addEvalSet': JobStarted;
+  'datasets.removeEvalSet': DatasetDetail;
+  'review.models': ModelListItem[];
+  'review.modelInfo': ModelInfo;
+  'review.predict': JobStarted;
+  'review.get': ReviewSet | null;
+  'review.saveThresholds': ModelCard;
+  'review.exportBatch': JobStarted;
+  'models.formats': ExportFormatInfo[];
+  'models.export': JobStarted;
+  'models.install': JobStarted;
+  'models.deploy': DeployedModel;
+  'models.list': DeployedModel[];
 }
 
 export type CallName = keyof typeof CallInputs;
@@ -364,6 +523,12 @@ export interface JobResults {
   train: RunSummary;
   /** runs.evaluate: best.pt validated on a split */
   evaluate: Evaluation;
+  sweep: SweepSummary;
+  evalset: DatasetDetail;
+  predict: ReviewSetSummary;
+  batch: BatchResult;
+  export: ExportResult;
+  install: ExportFormatInfo[];
 }
 
 export interface EventPayloads {
@@ -374,8 +539,10 @@ export interface EventPayloads {
   'run.event': { dir: string; event: TrainerEvent };
   /** the run list changed (a run started, ended, or the baseline moved) */
   'runs.changed': { runs: RunSummary[]; baseline: string | null };
-  /** a line of the environment set-up log (pip output) */
+  /** a line of the environment set-up log (pip output; also format installs) */
   'trainer.setupLog': { jobId: string; line: string };
+  /** a sweep advanced (a run started or ended) */
+  'sweeps.changed': { sweeps: SweepSummary[] };
 }
 export type EventName = keyof EventPayloads;
 export const EVENT_NAMES = [
@@ -385,6 +552,7 @@ export const EVENT_NAMES = [
   'run.event',
   'runs.changed',
   'trainer.setupLog',
+  'sweeps.changed',
 ] as const satisfies readonly EventName[];
 export const CALL_NAMES = Object.keys(CallInputs) as CallName[];
 

@@ -116,6 +116,29 @@ export const DatasetReport = z.object({
   licenses: z.array(LicenseEntry),
   counts: z.record(z.string(), z.number()),
   names: z.array(z.string()),
+  /** a merge into a new version of a base dataset (ImportOptions.base): what came from where */
+  merge: z
+    .object({
+      base: z.string(),
+      base_name: z.string(),
+      /** content hash of the base (data.yaml, split.json, labels) when the merge was made */
+      base_hash: z.string(),
+      /** images whose labels the re-import replaced (matched by file name) */
+      replaced: z.number().int(),
+      /** images the re-import added */
+      added: z.number().int(),
+      /** base images kept as they were */
+      unchanged: z.number().int(),
+      /** re-imported images not used (ambiguous name, no size, dropped as guard frames) */
+      skipped: z.number().int(),
+      /** classes the base lacked, appended after its own */
+      new_classes: z.array(z.string()),
+      /** added images that joined an existing group's split (anti-leak) */
+      joined_groups: z.number().int(),
+      replaced_files: z.array(z.string()),
+      added_files: z.array(z.string()),
+    })
+    .optional(),
 });
 export type DatasetReport = z.infer<typeof DatasetReport>;
 
@@ -139,6 +162,13 @@ export const ImportOptions = z.object({
   /** source category name -> target class name (rename/merge) or null (drop) */
   classMap: z.record(z.string(), z.string().nullable()).default({}),
   imgsz: z.number().int().positive().default(640),
+  /**
+   * Merge into a new version of this dataset folder (`<base>_v<N>` beside it unless `out` is given):
+   * the base's images and labels, with the sources' labels replacing the base's for the same image
+   * (matched by file name) and new images added through the normal grouping and split. The base is
+   * not changed.
+   */
+  base: z.string().min(1).optional(),
 });
 export type ImportOptions = z.input<typeof ImportOptions>;
 export type ImportOptionsParsed = z.output<typeof ImportOptions>;

@@ -72,6 +72,18 @@ export const ErrorCode = z.enum([
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
+/** One export format as `formats` reports it (the contract's ExportFormatInfo). */
+export const ExportFormatInfo = z.object({
+  format: z.string(),
+  label: z.string(),
+  available: z.boolean(),
+  /** pip requirements missing from the trainer environment (`name`, or `name<spec> (installed X)`) */
+  missing: z.array(z.string()),
+  /** why it cannot be built on this machine at all (OS, no GPU, a conflict with the trainer's torch) */
+  blocked: z.string().nullable(),
+  options: z.array(z.enum(['imgsz', 'half', 'int8', 'dynamic', 'simplify', 'nms'])),
+});
+
 export const TrainerEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('hello'), protocol: z.number().int(), pid: z.number().int(), command: z.string() }),
   /** before training: loading the model, scanning the dataset, … */
@@ -120,7 +132,11 @@ export const TrainerEvent = z.discriminatedUnion('type', [
     per_class: z.array(z.object({ name: z.string(), images: z.number().int(), instances: z.number().int(), p: Num, r: Num, ap50: Num, ap50_95: Num })),
     seconds: Num,
   }),
+  /** export: the sidecar starts building (`format`: Spotter's key, e.g. tflite; `weights`: the .pt it exports) */
+  z.object({ type: z.literal('export_start'), format: z.string(), weights: z.string() }),
   z.object({ type: z.literal('export_done'), format: z.string(), path: z.string() }),
+  /** `formats`: every export format and whether this machine can build it now */
+  z.object({ type: z.literal('formats'), formats: z.array(ExportFormatInfo) }),
   z.object({ type: z.literal('error'), code: ErrorCode, message: z.string(), hint: z.string().nullable() }),
 ]);
 export type TrainerEvent = z.infer<typeof TrainerEvent>;

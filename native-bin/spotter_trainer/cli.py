@@ -1,4 +1,4 @@
-"""`python -m spotter_trainer <command>`: env | train | val | export | predict.
+"""`python -m spotter_trainer <command>`: env | train | val | formats | export | predict.
 
 Exit codes: 0 done, 1 error (after an `error` event), 2 bad usage (also with an `error` event).
 """
@@ -43,7 +43,8 @@ def build_parser() -> Parser:
     v.add_argument("--batch", type=int)
     v.add_argument("--device")
     v.add_argument("--out", help="folder for plots and outputs (default: a temporary folder, removed)")
-    e = sub.add_parser("export", help="export weights (ONNX at least)")
+    sub.add_parser("formats", help="which export formats this machine can build (one `formats` event)")
+    e = sub.add_parser("export", help="export weights (ONNX, TorchScript, OpenVINO, TFLite, NCNN, CoreML, TensorRT, …)")
     e.add_argument("--weights", required=True)
     e.add_argument("--format", default="onnx")
     e.add_argument("--imgsz", type=int)
@@ -56,6 +57,10 @@ def build_parser() -> Parser:
     e.add_argument("--batch", type=int)
     e.add_argument("--data")
     e.add_argument("--device")
+    e.add_argument("--workdir", help="a private folder to build in; only the finished export lands beside the weights")
+    from .bench import add_parser as add_bench_parser
+
+    add_bench_parser(sub)
     pr = sub.add_parser("predict", help="not implemented: inference runs in Node")
     pr.add_argument("rest", nargs=argparse.REMAINDER)
     return p
@@ -125,31 +130,9 @@ class _MetricsView:
 
 
 def cmd_export(a: argparse.Namespace, state: dict[str, Any]) -> int:
-    if a.half and a.int8:
-        raise BadSpec("choose one of --half and --int8")
-    if a.int8 and not a.data:
-        raise BadSpec("--int8 needs --data (a data.yaml whose images calibrate the quantization)")
-    if a.data and not Path(a.data).is_file():
-        raise SidecarError("dataset-not-found", f"data.yaml not found: {a.data}")
-    if a.device:
-        from .train import check_device
+    from .export import run_export
 
-        check_device(a.device)
-    model = _load_model(a.weights)
-    state["stage"] = "export"
-    kwargs: dict[str, Any] = {"format": a.format, "dynamic": a.dynamic, "simplify": a.simplify, "nms": a.nms}
-    if a.half or a.int8:
-        kwargs["quantize"] = 16 if a.half else 8
-    for k in ("imgsz", "opset", "batch", "device"):
-        if getattr(a, k) is not None:
-            kwargs[k] = getattr(a, k)
-    if a.data:
-        kwargs["data"] = str(Path(a.data).resolve())
-    path = model.export(**kwargs)
-    if not path or not Path(path).exists():
-        raise SidecarError("unknown", f"export to {a.format} produced no file")
-    emit({"type": "export_done", "format": a.format, "path": str(Path(path).resolve())})
-    return 0
+    return run_export(a, state, _load_model)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -181,6 +164,10 @@ def main(argv: list[str] | None = None) -> int:
 
     state: dict[str, Any] = {"stage": "start", "batch": None}
     try:
+        if a.command == "formats":  # package metadata only: nothing heavy is imported
+            from .export import cmd_formats
+
+            return cmd_formats()
         if a.command == "env":
             from .env import report
             from .offline import patch_ultralytics, prepare_environment
@@ -207,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
 
                 return stopped_before_training(spec, time.time())
             fallback = Path(spec["run_dir"]).parent  # default config dir: beside the runs
+        elif a.command == "bench":
+            fallback = Path(a.data).resolve().parent
         else:
             fallback = _weights_root(a.weights).parent
 
@@ -221,6 +210,10 @@ def main(argv: list[str] | None = None) -> int:
             return run_train(spec, state)
         if a.command == "val":
             return cmd_val(a, state)
+        if a.command == "bench":
+            from .bench import cmd_bench
+
+            return cmd_bench(a, state)
         return cmd_export(a, state)
     except KeyboardInterrupt:  # a second Ctrl-C (train), or the first one (val, export): aborted
         emit({"type": "error", "code": "unknown", "message": "interrupted", "hint": None})

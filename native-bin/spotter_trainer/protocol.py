@@ -57,7 +57,10 @@ EVENTS: dict[str, dict[str, str]] = {
         "per_class": "per_class",
         "seconds": "num",
     },
+    "export_start": {"format": "str", "weights": "str"},
     "export_done": {"format": "str", "path": "str"},
+    # `formats`: every export format and whether this machine can build it (ExportFormatInfo in review.ts)
+    "formats": {"formats": "formats"},
     "error": {"code": "code", "message": "str", "hint": "str?"},
 }
 
@@ -69,6 +72,17 @@ PER_CLASS = {
     "r": "num",
     "ap50": "num",
     "ap50_95": "num",
+}
+
+EXPORT_OPTIONS = ("imgsz", "half", "int8", "dynamic", "simplify", "nms")
+
+FORMAT_INFO = {
+    "format": "str",
+    "label": "str",
+    "available": "bool",
+    "missing": "strs",
+    "blocked": "str?",
+    "options": "options",
 }
 
 ENV_REPORT = {
@@ -111,6 +125,9 @@ def _check(kind: str, v: Any, where: str) -> None:
         "gpus": lambda: isinstance(v, list)
         and all(_obj_ok({"name": "str", "memory_gb": "num"}, x) for x in v),
         "missing": lambda: isinstance(v, list) and all(_obj_ok({"package": "str", "error": "str"}, x) for x in v),
+        "strs": lambda: isinstance(v, list) and all(isinstance(x, str) for x in v),
+        "options": lambda: isinstance(v, list) and all(x in EXPORT_OPTIONS for x in v),
+        "formats": lambda: isinstance(v, list) and all(_obj_ok(FORMAT_INFO, x) for x in v),
     }[kind]()
     if not ok:
         raise ValueError(f"{where}: expected {kind}, got {v!r}")

@@ -10,6 +10,8 @@ import { ImportPage } from './pages/ImportPage';
 import { DatasetPage } from './pages/DatasetPage';
 import { TrainPage } from './pages/TrainPage';
 import { RunsPage } from './pages/RunsPage';
+import { ReviewPage } from './pages/ReviewPage';
+import { IconReview } from './components/review/icons';
 import { IconRuns, IconTrain } from './components/train/icons';
 import { Logo } from './components/Logo';
 import { formatCount, plural } from './lib/paths';
@@ -69,6 +71,8 @@ function CurrentPage() {
       return <TrainPage />;
     case 'runs':
       return <RunsPage />;
+    case 'review':
+      return <ReviewPage />;
   }
 }
 
@@ -100,6 +104,7 @@ function Navbar() {
   const datasets = useSpotter(selectDatasets);
   const info = useSpotter(selectInfo);
   const running = useSpotter(selectRunningJobCount);
+  const showReview = useSpotter((s) => s.showReview);
   return (
     <Stack h="100%" gap="xs">
       <Group gap="xs" px="xs" py={6}>
@@ -126,6 +131,7 @@ function Navbar() {
         />
         <NavLink label="Train" leftSection={<IconTrain />} active={page.name === 'train'} onClick={() => navigate({ name: 'train' })} data-testid="nav-train" />
         <NavLink label="Runs" leftSection={<IconRuns />} active={page.name === 'runs'} onClick={() => navigate({ name: 'runs' })} data-testid="nav-runs" />
+        <NavLink label="Review" leftSection={<IconReview />} active={page.name === 'review'} onClick={showReview} data-testid="nav-review" />
       </div>
       {datasets && datasets.length > 0 && (
         <>
@@ -158,7 +164,7 @@ function Navbar() {
   );
 }
 
-const JOB_LABEL: Record<string, string> = { inspect: 'Inspect', import: 'Import', check: 'Health check', train: 'Training', 'env-setup': 'Trainer set-up' };
+const JOB_LABEL: Record<string, string> = { inspect: 'Inspect', import: 'Import', check: 'Health check', train: 'Training', 'env-setup': 'Trainer set-up', predict: 'Predictions', batch: 'Labelling batch' };
 
 /**
  * Running jobs the current page does not show: an import while on another page, or jobs replayed
@@ -182,6 +188,7 @@ function BackgroundJobs() {
 function BackgroundJob({ job }: { job: JobState }) {
   const cancelJob = useSpotter((s) => s.cancelJob);
   const navigate = useSpotter((s) => s.navigate);
+  const showReview = useSpotter((s) => s.showReview);
   // the import slice's own jobs can be shown on their page
   const onImportPage = useSpotter((s) => job.jobId === s.inspectJobId || job.jobId === s.runJobId);
   // a training started or resumed here: its run's live view; a set-up: the Train page
@@ -192,7 +199,9 @@ function BackgroundJob({ job }: { job: JobState }) {
       ? () => navigate({ name: 'runs', dir: runDir })
       : job.kind === 'env-setup'
         ? () => navigate({ name: 'train' })
-        : null;
+        : job.kind === 'predict' || job.kind === 'batch'
+          ? showReview
+          : null;
   const pct = job.total > 0 ? Math.min(100, (job.done / job.total) * 100) : 100;
   return (
     <Paper withBorder p={6} radius="sm" data-testid="background-job">

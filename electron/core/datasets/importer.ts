@@ -10,13 +10,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import YAML from 'yaml';
 import type { CoreContext } from '../context.js';
 import type { InspectResult, ImportResult } from '../../shared/contract.js';
 import {
   ImportOptions,
   type DatasetReport,
-  type HealthIssue,
   type ImportOptionsParsed,
   type LeakAudit,
   type MappingFile,
@@ -25,7 +23,7 @@ import {
 } from '../../shared/schemas.js';
 import type { JobContext } from '../jobs/jobs.js';
 import { CancelledError } from '../jobs/jobs.js';
-import { exists, isImageFile, isInside, walkFiles, writeFileAtomic } from '../fsutil.js';
+import { exists, isImageFile, isInside, walkFiles } from '../fsutil.js';
 import { ImportError, type ImportNote, type SourceDataset, type SourceImage, bumpCount } from './model.js';
 import { detectSources, type DetectedFile } from './detect.js';
 import { extractZip } from './zip.js';
@@ -35,10 +33,12 @@ import { readYolo } from './formats/yolo.js';
 import { imageHash, nearDuplicatePairs } from './phash.js';
 import { computeGroups, mergeNearDuplicates, type GroupItem } from './groups.js';
 import { auditSplits, splitDataset, splitStats } from './split.js';
-import { boxLine, emptyConvertCounts, polygonLine } from './convert.js';
-import { checkDataset, type KnownImage } from './health.js';
+import { emptyConvertCounts } from './convert.js';
+import type { KnownImage } from './health.js';
 import { buildMapping, type ClassMapping } from './mapping.js';
 import { mapLimit } from '../pool.js';
+import { exactDuplicatePairs, finishDataset, labelText, makeSplitFolders, rememberImage, yieldEvery256 } from './output.js';
+import { runMerge } from '../review/merge.js';
 
 // ------------------------------------------------------------------ reading
 
@@ -156,7 +156,7 @@ export async function prepareSources(rawOpts: ImportOptionsParsed, job: JobConte
 }
 
 /** Licences of all sources, each name/url once (three split folders of one export repeat theirs). */
-function uniqueLicenses(prep: Prepared): DatasetReport['licenses'] {
+export function uniqueLicenses(prep: Prepared): DatasetReport['licenses'] {
   const seen = new Set<string>();
   return prep.sources
     .flatMap((s) => s.dataset.licenses)
@@ -170,7 +170,7 @@ function uniqueLicenses(prep: Prepared): DatasetReport['licenses'] {
 
 // ------------------------------------------------------------------ images
 
-interface ImageFacts {
+export interface ImageFacts {
   /** real size after EXIF orientation */
   width?: number;
   height?: number;
@@ -184,7 +184,7 @@ interface ImageFacts {
  * a unique file name. Only the source is searched: the dropped folder or zip, or — for a bare
  * annotation file — its own folder and an `images/` folder beside it or beside its parent.
  */
-async function resolveImagePaths(prep: Prepared, job: JobContext): Promise<void> {
+export async function resolveImagePaths(prep: Prepared, job: JobContext): Promise<void> {
   const bySource = new Map<number, Array<SourceImage & { source: number }>>();
   for (const img of prep.images) {
     if (img.path) continue;
@@ -275,7 +275,7 @@ async function resolveImagePaths(prep: Prepared, job: JobContext): Promise<void>
  * `/home/...` or `../../..`): such images are not used. (A folder or data.yaml the user picked on
  * their own disk may point wherever their images live.)
  */
-function confineToSources(prep: Prepared): void {
+export function confineToSources(prep: Prepared): void {
   for (const img of prep.images) {
     const src = prep.sources[img.source]!;
     if (!img.path || !src.input.toLowerCase().endsWith('.zip') || isInside(src.inputRoot, img.path)) continue;
@@ -290,16 +290,20 @@ function confineToSources(prep: Prepared): void {
   }
 }
 
-async function readImageFacts(prep: Prepared, job: JobContext, wantHashes: boolean): Promise<ImageFacts[]> {
-  const facts: ImageFacts[] = prep.images.map(() => ({}));
-  const total = prep.images.length;
+export async function readImageFacts(prep: Prepared, job: JobContext, wantHashes: boolean): Promise<ImageFacts[]> {
+  return readFactsOf(prep.images.map((i) => i.path), job, wantHashes);
+}
+
+export async function readFactsOf(paths: ReadonlyArray<string | undefined>, job: JobContext, wantHashes: boolean): Promise<ImageFacts[]> {
+  const facts: ImageFacts[] = paths.map(() => ({}));
+  const total = paths.length;
   let done = 0;
-  await mapLimit(prep.images, Math.max(2, os.availableParallelism()), async (img, i) => {
+  await mapLimit(paths, Math.max(2, os.availableParallelism()), async (imgPath, i) => {
     job.throwIfCancelled();
-    if (img.path) {
+    if (imgPath) {
       const f = facts[i]!;
       try {
-        const bytes = await fs.readFile(img.path);
+        const bytes = await fs.readFile(imgPath);
         f.sha1 = createHash('sha1').update(bytes).digest('hex');
         const meta = await sharp(bytes).metadata();
         const swap = (meta.orientation ?? 1) >= 5;
@@ -318,7 +322,7 @@ async function readImageFacts(prep: Prepared, job: JobContext, wantHashes: boole
 
 // ------------------------------------------------------------------ inspect
 
-function normalizeSubset(s: string | undefined): SplitName | undefined {
+export function normalizeSubset(s: string | undefined): SplitName | undefined {
   if (!s) return undefined;
   const v = s.toLowerCase();
   if (v.startsWith('train')) return 'train';
@@ -421,7 +425,7 @@ function capNotes(notes: ImportNote[], missing: number): ImportNote[] {
 
 // ------------------------------------------------------------------ run
 
-function safeName(s: string): string {
+export function safeName(s: string): string {
   return s.replace(/[\\/:*?"<>|\x00-\x1f]/g, '_').replace(/\s+/g, ' ').trim().slice(0, 120) || 'dataset';
 }
 
@@ -471,32 +475,12 @@ function outputNames(images: Prepared['images'], splits: (SplitName | null)[]): 
   });
 }
 
-async function linkOrCopy(src: string, dst: string): Promise<void> {
+export async function linkOrCopy(src: string, dst: string): Promise<void> {
   try {
     linkSync(src, dst); // a hard link costs no space and no time; sync: it is one cheap syscall
   } catch {
     await fs.copyFile(src, dst); // another file system (or one without links): copy
   }
-}
-
-function notesToHealth(notes: ImportNote[]): HealthIssue[] {
-  const byCode = new Map<string, ImportNote[]>();
-  for (const n of notes) {
-    const list = byCode.get(n.code);
-    if (list) list.push(n);
-    else byCode.set(n.code, [n]);
-  }
-  return [...byCode.values()].map((list) => {
-    const first = list[0]!;
-    return {
-      severity: first.severity,
-      code: first.code,
-      message: list.length === 1 ? first.message : `${first.message} (and ${list.length - 1} more like this)`,
-      count: list.length,
-      files: [...new Set(list.map((n) => n.file).filter((f): f is string => !!f))].slice(0, 50),
-      items: list.map((n) => n.item).filter((x): x is string => !!x).slice(0, 50),
-    };
-  });
 }
 
 export interface RunImportEnv {
@@ -506,6 +490,7 @@ export interface RunImportEnv {
 
 export async function runImport(input: ImportOptionsParsed, job: JobContext, ctx: CoreContext, env: RunImportEnv): Promise<ImportResult> {
   const opts = ImportOptions.parse(input);
+  if (opts.base) return runMerge(opts, job, ctx);
   const [rt, rv, rs] = opts.ratios;
   if (!opts.keepSplits && !(rt > 0 && rt + rv + rs > 0)) throw new ImportError('split ratios must give train a positive share');
   let outDir: string;
@@ -583,14 +568,7 @@ export async function runImport(input: ImportOptionsParsed, job: JobContext, ctx
       keys = merged.keys;
       merges = merged.merges;
     }
-    const exactPairs: Array<[number, number]> = [];
-    const bySha = new Map<string, number>();
-    facts.forEach((f, i) => {
-      if (!f.sha1) return;
-      const j = bySha.get(f.sha1);
-      if (j !== undefined) exactPairs.push([j, i]);
-      else bySha.set(f.sha1, i);
-    });
+    const exactPairs = exactDuplicatePairs(facts);
 
     // images without a usable size cannot be labelled: they take no split
     const usable = sizes.map((s) => s !== undefined);
@@ -631,12 +609,7 @@ export async function runImport(input: ImportOptionsParsed, job: JobContext, ctx
 
     // ---- write into a temporary sibling folder, then rename
     await fs.mkdir(tmpDir, { recursive: true });
-    const usedSplits = [...new Set(splits.filter((s): s is SplitName => !!s))];
-    for (const s of ['train', 'val', 'test'] as const) {
-      if (s === 'test' && !usedSplits.includes('test')) continue;
-      await fs.mkdir(path.join(tmpDir, 'images', s), { recursive: true });
-      await fs.mkdir(path.join(tmpDir, 'labels', s), { recursive: true });
-    }
+    const usedSplits = await makeSplitFolders(tmpDir, splits);
     const names = outputNames(prep.images, splits);
     const cc = emptyConvertCounts();
     const splitEntries: SplitEntry[] = [];
@@ -647,29 +620,18 @@ export async function runImport(input: ImportOptionsParsed, job: JobContext, ctx
     // writeFileSync than through fs.promises' thread pool. The loop yields every 256 images so
     // progress and cancel requests get through.
     for (const [i, img] of prep.images.entries()) {
-      if (i % 256 === 0) {
-        await new Promise((r) => setImmediate(r));
-        job.throwIfCancelled();
-        job.progress('Writing dataset', written, total);
-      }
+      await yieldEvery256(job, i, written, total);
       const split = splits[i];
       const size = sizes[i];
       if (!split || !size) continue;
       const name = names[i]!;
-      const lines: string[] = [];
-      for (const o of img.objects) {
-        const cls = mapping.classOf(o.category);
-        if (cls === undefined) continue;
-        const line = opts.task === 'segment' ? polygonLine(cls, o, size[0], size[1], cc) : boxLine(cls, o.bbox, size[0], size[1], cc);
-        if (line) lines.push(line);
-      }
       const stem = name.slice(0, name.length - path.posix.extname(name).length);
-      writeFileSync(path.join(tmpDir, 'labels', split, `${stem}.txt`), lines.length ? lines.join('\n') + '\n' : '');
+      writeFileSync(path.join(tmpDir, 'labels', split, `${stem}.txt`), labelText(img.objects, mapping.classOf, opts.task, size[0], size[1], cc));
       const f = facts[i]!;
       if (img.path && !f.corrupt) {
         const dest = path.join(tmpDir, 'images', split, name);
         await linkOrCopy(img.path, dest);
-        if (f.sha1 && f.hash !== undefined && f.width && f.height) known.set(dest, { sha1: f.sha1, dhash: f.hash, width: f.width, height: f.height });
+        rememberImage(known, dest, f);
       }
       splitEntries.push({ source: img.name, file: `images/${split}/${name}`, split, group: keys[i]!, ...(grouping.frames[i] !== undefined ? { frame: grouping.frames[i] } : {}) });
       written++;
@@ -682,14 +644,6 @@ export async function runImport(input: ImportOptionsParsed, job: JobContext, ctx
     const entries = splitEntries;
     const stats = splitStats(items, keys, splits, mapping.names);
     const mappingFile: MappingFile = mapping.toFile();
-    const dataYaml = (root: string) =>
-      YAML.stringify({
-        path: root,
-        train: 'images/train',
-        val: 'images/val',
-        ...(usedSplits.includes('test') ? { test: 'images/test' } : {}),
-        names: Object.fromEntries(mapping.names.map((n, i) => [i, n])),
-      });
     const report: DatasetReport = {
       spotter_version: ctx.version,
       created_at: new Date().toISOString(),
@@ -717,32 +671,21 @@ export async function runImport(input: ImportOptionsParsed, job: JobContext, ctx
       counts,
       names: mapping.names,
     };
-    job.progress('Writing dataset', total, total);
-    await fs.writeFile(path.join(tmpDir, 'data.yaml'), dataYaml(tmpDir));
-    await fs.writeFile(path.join(tmpDir, 'split.json'), JSON.stringify(entries, null, 1));
-    await fs.writeFile(path.join(tmpDir, 'mapping.json'), JSON.stringify(mappingFile, null, 2));
-    await fs.writeFile(path.join(tmpDir, 'report.json'), JSON.stringify(report, null, 2));
-    if (report.licenses.length) {
-      await fs.writeFile(
-        path.join(tmpDir, 'LICENSES.txt'),
-        report.licenses.map((l) => `${l.name}${l.url ? ` <${l.url}>` : ''}\n  from ${l.source}`).join('\n') + '\n',
-      );
-    }
-    job.throwIfCancelled();
-    const health = await checkDataset(tmpDir, {
+    const health = await finishDataset({
+      tmpDir,
+      outDir,
+      names: mapping.names,
+      usedSplits,
+      entries,
+      mapping: mappingFile,
+      report,
+      notes,
+      known,
       imgsz: opts.imgsz,
       dupThreshold: opts.dupThreshold,
-      signal: job.signal,
-      onProgress: (s, d, t) => job.progress(`Health check: ${s}`, d, t),
-      extraIssues: notesToHealth(notes),
-      known,
+      job,
+      total,
     });
-    await fs.writeFile(path.join(tmpDir, 'health.json'), JSON.stringify(health, null, 2));
-    // the final data.yaml names the final location
-    await writeFileAtomic(path.join(tmpDir, 'data.yaml'), dataYaml(outDir));
-    job.throwIfCancelled();
-    await fs.rmdir(outDir).catch(() => {}); // an empty folder the user picked: renaming over it fails on Windows
-    await fs.rename(tmpDir, outDir);
     return { dir: outDir, dataYaml: path.join(outDir, 'data.yaml'), report, health, mapping: mappingFile };
   } catch (err) {
     await fs.rm(tmpDir, { recursive: true, force: true }).catch(() => {});

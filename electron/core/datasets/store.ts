@@ -3,6 +3,7 @@
  * dataset's reports, and pages of images with their labels for the grid. Files are validated with
  * the shared schemas, since a user may have edited them by hand.
  */
+import { listEvalSets } from './evalsets.js';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { DatasetDetail, DatasetImage, DatasetImagesPage, DatasetListItem } from '../../shared/contract.js';
@@ -69,7 +70,7 @@ export async function readDatasetDetail(dir: string): Promise<DatasetDetail> {
     readJson(path.join(abs, 'health.json'), HealthReport),
     readJson(path.join(abs, 'mapping.json'), MappingFile),
   ]);
-  return { dir: abs, dataYaml: path.join(abs, 'data.yaml'), report, health, mapping };
+  return { dir: abs, dataYaml: path.join(abs, 'data.yaml'), report, health, mapping, evalSets: await listEvalSets(abs) };
 }
 
 const splitCache = new Map<string, { mtimeMs: number; entries: SplitEntry[] }>();

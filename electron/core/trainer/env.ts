@@ -9,8 +9,10 @@
  * - SPOTTER_TRAINER_PYTHON: an interpreter that already has everything (CI, tests, a hand-made env):
  *   used as it is, no venv, nothing installed.
  * - SPOTTER_TORCH_INDEX_URL: the package index torch/torchvision are installed from (e.g.
- *   https://download.pytorch.org/whl/cu126 for an older driver); default: the requirements file's own
- *   choice (on Linux the default index serves torch 2.14.1 built for CUDA 13.0).
+ *   https://download.pytorch.org/whl/cu126), or `default` for the default package index. Unset: chosen
+ *   per hardware by `chooseTorchIndex` (Linux without an NVIDIA GPU: the CPU build index, since the
+ *   default index's Linux wheels carry several GB of CUDA libraries; an NVIDIA driver too old for the
+ *   default index's CUDA 13.0 build: an older CUDA build index; Windows with NVIDIA: a CUDA index).
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -107,6 +109,57 @@ export async function detectHardware(ctx: CoreContext): Promise<Hardware> {
   }
   if (process.platform === 'darwin' && os.arch() === 'arm64') return { kind: 'apple', gpus: ['Apple Silicon GPU (MPS)'], driver: null, note: null };
   return { kind: 'cpu', gpus: [], driver: null, note: process.platform === 'darwin' ? 'Intel Mac: no GPU training; CPU only' : null };
+}
+
+export const PYTORCH_INDEX = 'https://download.pytorch.org/whl';
+
+export interface TorchIndexChoice {
+  /** the index torch/torchvision come from; null: the default package index */
+  url: string | null;
+  /** why, in a sentence (logged at set-up) */
+  reason: string;
+  /** the choice is Spotter's, not the user's: fall back to the default index when it cannot be reached */
+  fallback: boolean;
+}
+
+/**
+ * Which package index torch comes from, per hardware and platform. `override` is SPOTTER_TORCH_INDEX_URL
+ * (`default` = the default index).
+ */
+export function chooseTorchIndex(hw: Hardware, platform: NodeJS.Platform, override: string | undefined): TorchIndexChoice {
+  if (override) {
+    return override === 'default'
+      ? { url: null, reason: 'SPOTTER_TORCH_INDEX_URL=default: torch from the default package index', fallback: false }
+      : { url: override, reason: `SPOTTER_TORCH_INDEX_URL: torch from ${override}`, fallback: false };
+  }
+  if (hw.kind === 'apple' || platform === 'darwin') return { url: null, reason: "macOS: the default index's torch wheels are the right build", fallback: false };
+  if (hw.kind === 'cpu') {
+    return platform === 'linux'
+      ? { url: `${PYTORCH_INDEX}/cpu`, reason: "no NVIDIA GPU: the CPU build of torch (the default index's Linux wheels carry several GB of CUDA libraries)", fallback: true }
+      : { url: null, reason: "no NVIDIA GPU: the default index's torch wheels for this platform are CPU builds", fallback: false };
+  }
+  // NVIDIA: the newest CUDA build the driver runs
+  const major = Number((hw.driver ?? '').split('.')[0]);
+  const known = Number.isFinite(major) && major > 0;
+  if (platform === 'linux' && (!known || major >= DRIVER_FOR_CUDA[DEFAULT_CUDA]!)) {
+    return { url: null, reason: `NVIDIA driver ${hw.driver ?? '(unknown version)'}: the default index's CUDA ${DEFAULT_CUDA} build`, fallback: false };
+  }
+  for (const cuda of ['13.0', '12.8', '12.6']) {
+    if (!known || major >= DRIVER_FOR_CUDA[cuda]!) {
+      return { url: `${PYTORCH_INDEX}/cu${cuda.replace('.', '')}`, reason: `NVIDIA driver ${hw.driver ?? '?'}: the CUDA ${cuda} build of torch`, fallback: true };
+    }
+  }
+  return { url: `${PYTORCH_INDEX}/cpu`, reason: `NVIDIA driver ${hw.driver} is older than any CUDA build of torch 2.14.1 supports: the CPU build (update the driver to train on the GPU)`, fallback: true };
+}
+
+/** Can the index be reached (a quick look, 5 s at most)? */
+async function indexReachable(url: string): Promise<boolean> {
+  try {
+    const r = await fetch(`${url.replace(/\/+$/, '')}/torch/`, { method: 'HEAD', signal: AbortSignal.timeout(5000) });
+    return r.ok;
+  } catch {
+    return false;
+  }
 }
 
 /** The CUDA version the torch build uses or will use: the check's report, the index URL, the requirements. */
@@ -276,15 +329,25 @@ export async function setupEnv(ctx: CoreContext, opts: SetupOptions, job: JobCon
   job.progress('hardware', 0, steps);
   const hw = await detectHardware(ctx);
   log(`hardware: ${hw.kind}${hw.gpus.length ? ` (${hw.gpus.join(', ')}${hw.driver ? `, driver ${hw.driver}` : ''})` : ''}${hw.note ? ` — ${hw.note}` : ''}`);
-  if (hw.kind === 'nvidia') {
-    const p = driverProblem(hw.driver, await cudaBuild(ctx, null), null);
-    if (p) log(`warning: ${p}`);
-  }
   const req = requirementsFile(ctx, hw.kind);
   if (!(await exists(req))) throw new Error(`${req}: the pinned requirements for ${hw.kind} are missing from the app`);
-  const torchIndex = process.env.SPOTTER_TORCH_INDEX_URL || null;
   const wheelhouse = opts.wheelhouse ? path.resolve(opts.wheelhouse) : undefined;
   if (wheelhouse && !(await exists(wheelhouse))) throw new Error(`${wheelhouse}: the wheelhouse folder does not exist`);
+  let torchIndex: string | null = null;
+  if (!wheelhouse) {
+    const choice = chooseTorchIndex(hw, process.platform, process.env.SPOTTER_TORCH_INDEX_URL || undefined);
+    log(`torch index: ${choice.reason}`);
+    torchIndex = choice.url;
+    if (torchIndex && choice.fallback && !(await indexReachable(torchIndex))) {
+      log(`warning: ${torchIndex} cannot be reached: torch comes from the default package index instead (set SPOTTER_TORCH_INDEX_URL to choose)`);
+      torchIndex = null;
+    }
+  }
+  if (hw.kind === 'nvidia') {
+    const tag = torchIndex ? /cu(\d{2,3})(\d)\b/.exec(torchIndex) : null;
+    const p = driverProblem(hw.driver, tag ? `${Number(tag[1])}.${tag[2]}` : await cudaBuild(ctx, null), null);
+    if (p) log(`warning: ${p}`);
+  }
   const hash = await requirementsHash(req, wheelhouse ? null : torchIndex);
   const venv = venvDir(ctx);
   const stampFile = path.join(venv, STAMP);

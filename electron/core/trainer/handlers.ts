@@ -13,9 +13,11 @@ import type { CoreContext } from '../context.js';
 import { isInside } from '../fsutil.js';
 import type { JobContext, JobManager } from '../jobs/jobs.js';
 import { envStatus, requireReadyEnv, setupEnv } from './env.js';
-import { evaluateRun } from './export.js';
+import { evaluateRun, readEvaluations } from './evaluate.js';
 import { compareRuns, estimateRun } from './reports.js';
-import { checkResumable, getBaseline, RunStartError, listRuns, prepareRun, readRunDetail, reserveRunDir, runsDir, setBaseline, trainRun, type TrainRequestParsed } from './runs.js';
+import { checkResumable, getBaseline, RunStartError, listRuns, prepareRun, readRunDetail, reserveRunDir, runsDir, setBaseline, trainRun, type TrainOutcome, type TrainRequestParsed } from './runs.js';
+import { createSweep, listSweeps, planSweep, runSweep, type TrainOne } from './sweep.js';
+import { timingSource } from './bench.js';
 
 export interface TrainerHandlerOptions {
   ctx: CoreContext;
@@ -35,8 +37,10 @@ export function createTrainerHandlers(o: TrainerHandlerOptions): TrainerHandlers
   /** runs being evaluated (absolute folders) */
   const evaluating = new Set<string>();
   const activeSet = { has: (d: string) => active.has(path.resolve(d)) } as ReadonlySet<string>;
+  /** runs of a sweep: stopping one stops that run alone (the sweep goes on) */
+  const sweepRunStops = new Map<string, () => void>();
   let setupJob: string | null = null;
-  let envCache: { at: number; env: EnvReport | null } | null = null;
+  let envCache: { at: number; env: EnvReport | null; python: string | null } | null = null;
 
   /** a run folder named by the UI: only inside this workspace's runs/ */
   const runDir = (dir: string) => {
@@ -53,21 +57,38 @@ export function createTrainerHandlers(o: TrainerHandlerOptions): TrainerHandlers
     }
   };
 
-  const trainJob = (dir: string, prepare: ((job: JobContext, python: string, env: EnvReport) => Promise<void>) | null) => {
+  const sweepsChanged = async () => {
+    try {
+      emit('sweeps.changed', { sweeps: await listSweeps(o.workspace(), activeSet) });
+    } catch (err) {
+      ctx.logger.warn(`sweeps.changed: ${(err as Error).message}`);
+    }
+  };
+
+  type Prepare = (job: JobContext, python: string, env: EnvReport) => Promise<void>;
+  /**
+   * The one path a run trains by (runs.start, runs.resume and every run of a sweep): the ready
+   * environment, the run folder prepared (a new run) or not (a resume), events out as `run.event`.
+   */
+  const trainInJob = async (job: JobContext, dir: string, prepare: Prepare | null): Promise<TrainOutcome> => {
+    const { python, env } = await requireReadyEnv(ctx);
+    envCache = { at: Date.now(), env, python };
+    if (prepare) await prepare(job, python, env);
+    void changed();
+    const onEvent = (event: TrainerEvent) => {
+      emit('run.event', { dir, event });
+      // the record says `running` once training starts (a resumed run was `stopped` until now)
+      if (event.type === 'train_start') void changed();
+    };
+    return trainRun(ctx, dir, python, job, { onEvent }, { resume: !prepare });
+  };
+
+  const trainJob = (dir: string, prepare: Prepare | null) => {
     let jobId = '';
     jobId = jobs.start('train', async (job): Promise<RunSummary> => {
       const release = o.keepAwake?.(`Spotter is training ${path.basename(dir)}`);
       try {
-        const { python, env } = await requireReadyEnv(ctx);
-        envCache = { at: Date.now(), env };
-        if (prepare) await prepare(job, python, env);
-        void changed();
-        const onEvent = (event: TrainerEvent) => {
-          emit('run.event', { dir, event });
-          // the record says `running` once training starts (a resumed run was `stopped` until now)
-          if (event.type === 'train_start') void changed();
-        };
-        const out = await trainRun(ctx, dir, python, job, { onEvent }, { resume: !prepare });
+        const out = await trainInJob(job, dir, prepare);
         if (out.status === 'failed' && out.failure) {
           throw new Error(`${out.failure.message}${out.failure.hint ? ` — ${out.failure.hint}` : ''}${out.restored ? ' (the run was left as it was)' : ''}`);
         }
@@ -88,7 +109,7 @@ export function createTrainerHandlers(o: TrainerHandlerOptions): TrainerHandlers
   return {
     'trainer.env': async () => {
       const s = await envStatus(ctx);
-      envCache = { at: Date.now(), env: s.env };
+      envCache = { at: Date.now(), env: s.env, python: s.ready ? s.python : null };
       return s;
     },
     'trainer.setup': async ({ repair, wheelhouse }) => {
@@ -97,7 +118,7 @@ export function createTrainerHandlers(o: TrainerHandlerOptions): TrainerHandlers
       jobId = jobs.start('env-setup', async (job) => {
         try {
           const s = await setupEnv(ctx, { repair, wheelhouse }, job, (line) => emit('trainer.setupLog', { jobId, line }));
-          envCache = { at: Date.now(), env: s.env };
+          envCache = { at: Date.now(), env: s.env, python: s.ready ? s.python : null };
           return s;
         } finally {
           setupJob = null;
@@ -117,17 +138,63 @@ export function createTrainerHandlers(o: TrainerHandlerOptions): TrainerHandlers
       return { jobId, dir };
     },
     'runs.estimate': async (req) => {
-      let env = envCache && Date.now() - envCache.at < 5 * 60_000 ? envCache.env : undefined;
-      if (env === undefined) {
-        env = (await envStatus(ctx)).env;
-        envCache = { at: Date.now(), env };
+      let cached = envCache && Date.now() - envCache.at < 5 * 60_000 ? envCache : null;
+      if (!cached) {
+        const s = await envStatus(ctx);
+        cached = envCache = { at: Date.now(), env: s.env, python: s.ready ? s.python : null };
       }
-      return estimateRun(o.workspace(), TrainRequest.parse(req) as TrainRequestParsed, env);
+      const { env, python } = cached;
+      // a short timing on this machine when no earlier run compares; never while something trains
+      // (it would slow the training down and time a busy machine)
+      const timing = env && python ? timingSource(ctx, python, env, { busy: active.size > 0 ? 'a run is training now' : null }) : undefined;
+      return estimateRun(o.workspace(), TrainRequest.parse(req) as TrainRequestParsed, env, { timing });
     },
     'runs.stop': async ({ dir }) => {
-      const jobId = active.get(runDir(dir));
+      const abs = runDir(dir);
+      const stopOne = sweepRunStops.get(abs);
+      if (stopOne) {
+        stopOne();
+        return { stopping: true };
+      }
+      const jobId = active.get(abs);
       return { stopping: jobId ? jobs.cancel(jobId) : false };
     },
+    // a 'sweep' job: the grid's runs one after the other, through the same path as runs.start
+    'runs.sweep': async ({ request, grid, label }) => {
+      const ws = o.workspace();
+      const plan = planSweep({ request, grid, label });
+      const sweep = await createSweep(ctx, ws, plan);
+      const trainOne: TrainOne = async ({ dir, request: req, sweep: id, job }) =>
+        trainInJob(job, dir, async (j, python, env) => {
+          await prepareRun(ctx, dir, req, { python, report: env }, j, { sweep: id });
+        });
+      let jobId = '';
+      jobId = jobs.start('sweep', async (job): Promise<JobResults['sweep']> => {
+        const release = o.keepAwake?.(`Spotter is training the sweep ${sweep.id}`);
+        try {
+          return await runSweep(ctx, ws, sweep, plan, job, {
+            trainOne,
+            onChange: () => void sweepsChanged(),
+            onRunStart: (dir, stop) => {
+              active.set(dir, jobId);
+              sweepRunStops.set(dir, stop);
+            },
+            onRunEnd: (dir) => {
+              active.delete(dir);
+              sweepRunStops.delete(dir);
+              void changed();
+            },
+          });
+        } finally {
+          release?.();
+          void changed();
+          void sweepsChanged();
+        }
+      });
+      void sweepsChanged();
+      return { jobId, sweep: sweep.id };
+    },
+    'runs.sweeps': async () => listSweeps(o.workspace(), activeSet),
     'runs.resume': async ({ dir }) => {
       const abs = runDir(dir);
       if (active.has(abs)) throw new Error(`${abs}: the run is already training`);
@@ -154,6 +221,7 @@ export function createTrainerHandlers(o: TrainerHandlerOptions): TrainerHandlers
       });
       return { jobId, dir: abs };
     },
+    'runs.evaluations': async ({ dir }) => readEvaluations(runDir(dir)),
     'runs.setBaseline': async ({ dir }) => {
       const baseline = await setBaseline(o.workspace(), dir === null ? null : runDir(dir));
       void changed();

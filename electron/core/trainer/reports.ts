@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { MetricDelta, RunComparison, RunEstimate, RunMetrics, RunSummary } from '../../shared/contract.js';
 import type { EnvReport } from '../../shared/trainer.js';
 import { writeFileAtomic } from '../fsutil.js';
+import type { TimingSource } from './bench.js';
 import { datasetInfo } from './dataset.js';
 import { getBaseline, listRuns, loadAnyRun, resolveDevice, runsDir, toSummary, type RunRecord, type TrainRequestParsed } from './runs.js';
 import { cell, f3, formatDuration } from './summary.js';
@@ -22,14 +23,17 @@ export async function reportMarkdown(workspace: string): Promise<string> {
   L.push(`Workspace \`${workspace}\`, ${runs.length} run(s), written ${new Date().toISOString()}.`);
   L.push(base ? `Baseline (★): ${base.name}; Δ is mAP50-95 against it.` : 'No baseline chosen yet (promote a run to baseline to see Δ).');
   L.push('', 'Metrics are the final validation of best.pt (best epoch so far for unfinished runs), on the val split.', '');
-  L.push('| date (UTC) | label | status | model | imgsz | epochs | dataset | mAP50 | mAP50-95 | Δ | P | R | duration | note |');
-  L.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  // a column per named evaluation set any run was validated on (datasets' sets kept out of training)
+  const sets = [...new Set(runs.flatMap((r) => Object.keys(r.evalSets)))].sort();
+  if (sets.length) L.push(`Evaluation sets (mAP50-95 of best.pt on images never trained on): ${sets.join(', ')}.`, '');
+  L.push(`| date (UTC) | label | status | model | imgsz | epochs | dataset | mAP50 | mAP50-95 | Δ | P | R |${sets.map((s) => ` ${cell(s)} mAP50-95 |`).join('')} duration | note |`);
+  L.push(`|---|---|---|---|---|---|---|---|---|---|---|---|${sets.map(() => '---|').join('')}---|---|`);
   for (const r of runs) {
     const m = r.metrics;
     const delta = base && m && base.metrics && !r.isBaseline ? signed(m.mAP50_95 - base.metrics.mAP50_95) : '';
     const ds = `${path.basename(path.dirname(r.dataset))}${r.datasetHash ? ` \`${r.datasetHash.replace(/^sha256:/, '').slice(0, 8)}\`` : ''}`;
     L.push(
-      `| ${r.createdAt.slice(0, 16).replace('T', ' ')} | ${r.isBaseline ? '★ ' : ''}${cell(r.label)} | ${r.status} | ${cell(path.basename(r.model))} | ${r.imgsz} | ${r.epochsCompleted}/${r.epochs} | ${cell(ds)} | ${f3(m?.mAP50)} | ${f3(m?.mAP50_95)} | ${delta} | ${f3(m?.precision)} | ${f3(m?.recall)} | ${formatDuration(r.durationSeconds)} | ${cell(r.note)} |`,
+      `| ${r.createdAt.slice(0, 16).replace('T', ' ')} | ${r.isBaseline ? '★ ' : ''}${cell(r.label)} | ${r.status} | ${cell(path.basename(r.model))} | ${r.imgsz} | ${r.epochsCompleted}/${r.epochs} | ${cell(ds)} | ${f3(m?.mAP50)} | ${f3(m?.mAP50_95)} | ${delta} | ${f3(m?.precision)} | ${f3(m?.recall)} |${sets.map((s) => ` ${s in r.evalSets ? f3(r.evalSets[s]?.mAP50_95) : ''} |`).join('')} ${formatDuration(r.durationSeconds)} | ${cell(r.note)} |`,
     );
   }
   L.push('');
@@ -128,6 +132,8 @@ const RULE_S_PER_IMAGE: Record<'cuda' | 'mps' | 'cpu', number> = { cuda: 0.004, 
 const SIZE_FACTOR: Record<string, number> = { n: 1, s: 2.5, m: 6, l: 10, x: 15 };
 /** process start, dataset scan and the final validation */
 const OVERHEAD_S = 30;
+/** validating an image costs about this share of training on it (forward only, plus NMS and matching) */
+const VAL_SHARE = 0.5;
 
 function modelKey(model: string): string {
   return path.basename(model).replace(/\.(ya?ml|pt)$/i, '').toLowerCase();
@@ -142,10 +148,16 @@ function deviceClass(device: string): 'cuda' | 'mps' | 'cpu' {
   return device === 'cpu' ? 'cpu' : device === 'mps' ? 'mps' : 'cuda';
 }
 
-export async function estimateRun(workspace: string, req: TrainRequestParsed, env: EnvReport | null): Promise<RunEstimate> {
+/**
+ * How long a run will take, in order of preference: earlier runs of the same model on this kind of
+ * device at the same imgsz; a short timing on this machine (`timing`, cached per model, imgsz, batch,
+ * device and environment); earlier runs at another imgsz, scaled; a rule of thumb.
+ */
+export async function estimateRun(workspace: string, req: TrainRequestParsed, env: EnvReport | null, opts: { timing?: TimingSource } = {}): Promise<RunEstimate> {
   const ds = await datasetInfo(req.dataset, { hash: false });
   const images = ds.trainImages ?? 0;
-  const device = env ? resolveDevice(req.device, req.batch, env).device : req.device === 'auto' ? 'cpu' : req.device;
+  const resolved = env ? resolveDevice(req.device, req.batch, env) : { device: req.device === 'auto' ? 'cpu' : req.device, batch: req.batch < 1 ? 8 : req.batch };
+  const device = resolved.device;
   const cls = deviceClass(device);
   const key = modelKey(req.model);
 
@@ -160,9 +172,24 @@ export async function estimateRun(workspace: string, req: TrainRequestParsed, en
   }
   const same = earlier.filter((e) => e.imgsz === req.imgsz);
   const pool = same.length ? same : earlier;
-  let rate: number;
-  let basis: string;
-  if (pool.length) {
+  let rate = 0;
+  let basis = '';
+  let overhead = OVERHEAD_S;
+  let timingNote: string | null = null;
+  if (!same.length && opts.timing) {
+    const t = await opts.timing({ dataYaml: ds.dataYaml, model: req.model, imgsz: req.imgsz, device, batch: resolved.batch, workers: req.workers });
+    if (t.timing) {
+      const tm = t.timing;
+      // training images plus the validation after every epoch (and the final one), at the timed rate
+      const valPerEpoch = tm.valImages * tm.secondsPerImage * VAL_SHARE;
+      rate = tm.secondsPerImage + (images > 0 ? valPerEpoch / images : 0);
+      overhead = tm.setupSeconds + valPerEpoch;
+      basis = `${t.cached ? 'timed earlier' : 'timed'} ${tm.batches} batches of ${tm.batch} on this machine (${cls}, imgsz ${req.imgsz}): ${tm.secondsPerImage.toFixed(3)} s/img, plus validation of ${tm.valImages} image(s) per epoch`;
+    } else timingNote = t.note;
+  }
+  if (basis) {
+    /* timed */
+  } else if (pool.length) {
     const rates = pool.map((e) => e.rate * (req.imgsz / e.imgsz) ** 2).sort((a, b) => a - b);
     rate = rates[Math.floor(rates.length / 2)]!;
     basis = `from ${pool.length} earlier ${key} run(s) on this machine (${cls}${same.length ? `, imgsz ${req.imgsz}` : ', scaled by image size'}): ${(rate * 1000).toFixed(1)} ms per image-epoch`;
@@ -170,7 +197,8 @@ export async function estimateRun(workspace: string, req: TrainRequestParsed, en
     rate = RULE_S_PER_IMAGE[cls] * sizeFactor(req.model) * (req.imgsz / 640) ** 2;
     basis = `rule of thumb for ${key} on ${cls === 'cuda' ? 'an NVIDIA GPU' : cls === 'mps' ? 'Apple MPS' : 'the CPU'} at imgsz ${req.imgsz} (no earlier run to measure from)`;
   }
-  const seconds = Math.round(OVERHEAD_S + rate * images * req.epochs);
+  if (timingNote) basis += ` (${timingNote})`;
+  const seconds = Math.round(overhead + rate * images * req.epochs);
   basis += `; ${images} training images × ${req.epochs} epoch(s)`;
   const notes: string[] = [];
   if (cls === 'cpu') notes.push(`This run trains on the CPU only, which is many times slower than a GPU: about ${formatDuration(seconds)}.`);

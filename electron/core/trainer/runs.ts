@@ -31,6 +31,7 @@ import { isAlive } from './proc.js';
 import { checkpointEpoch } from './checkpoint.js';
 import { bestRow, parseResultsCsv, pickMetrics, rowRecord } from './results.js';
 import { parseEventLine, startSidecar, type Sidecar, type SidecarFailure } from './sidecar.js';
+import { shellQuote, yoloCommandLine } from '../../shared/shell.js';
 import { writeSummaryMd } from './summary.js';
 
 export type TrainRequestParsed = z.output<typeof TrainRequest>;
@@ -82,12 +83,16 @@ export const RunRecord = z
     /** the test split was evaluated (a decision was made on it) */
     test_evaluated: z.boolean().default(false),
     /** every explicit evaluation of best.pt on a split (spotter val, runs.evaluate), oldest first */
-    evaluations: z.array(z.object({ split: z.string(), at: z.string(), weights: z.string(), metrics: Metrics.nullable(), file: z.string() })).default([]),
+    evaluations: z
+      .array(z.object({ split: z.string(), set: z.string().optional(), at: z.string(), weights: z.string(), metrics: Metrics.nullable(), file: z.string() }))
+      .default([]),
     /** Ultralytics' local TensorBoard logging (SPOTTER_TENSORBOARD for the sidecar) */
     tensorboard: z.boolean().default(false),
     /** the run whose best.pt this one fine-tunes */
     finetuned_from: z.string().nullable().default(null),
     resumes: z.number().int().default(0),
+    /** the sweep this run belongs to (its id: runs/_sweeps/<id>.json) */
+    sweep: z.string().nullable().default(null),
   })
   .passthrough();
 export type RunRecord = z.infer<typeof RunRecord>;
@@ -108,6 +113,9 @@ export class RunStartError extends Error {
     this.name = 'RunStartError';
   }
 }
+
+/** `<workspace>/runs/_sweeps`: the sweep records (sweep.ts), not a run */
+export const SWEEPS_DIR = '_sweeps';
 
 export function runsDir(workspace: string): string {
   return path.join(workspace, 'runs');
@@ -243,7 +251,16 @@ export function toSummary(dir: string, rec: RunRecord, baseline: string | null):
     note: rec.note,
     isBaseline: baseline !== null && path.resolve(baseline) === path.resolve(dir),
     testEvaluated: rec.test_evaluated,
+    evalSets: evalSetMetrics(rec),
+    sweep: typeof rec.sweep === 'string' ? rec.sweep : null,
   };
+}
+
+/** The latest metrics on each named evaluation set (a failed evaluation is recorded as null). */
+export function evalSetMetrics(rec: RunRecord): Record<string, RunMetrics | null> {
+  const out: Record<string, RunMetrics | null> = {};
+  for (const e of rec.evaluations) if (e.split === 'set' && e.set) out[e.set] = e.metrics;
+  return out;
 }
 
 /**
@@ -317,7 +334,7 @@ export async function listRuns(workspace: string, active?: ReadonlySet<string>):
   const baseline = await getBaseline(workspace);
   const out: RunSummary[] = [];
   for (const name of names) {
-    if (name.startsWith('.')) continue; // runs being prepared
+    if (name.startsWith('.') || name === SWEEPS_DIR) continue; // runs being prepared; sweep records
     const dir = path.join(root, name);
     if (!(await fs.stat(dir).catch(() => null))?.isDirectory()) continue;
     try {
@@ -400,16 +417,13 @@ export function resolveDevice(device: string, batch: number, env: EnvReport): { 
   return { device: d, batch: !cuda && batch < 1 ? 8 : batch };
 }
 
-function shq(v: string): string {
-  return /^[\w./:+@%,=-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`;
-}
-
 /** The `yolo` command that trains the same thing without Spotter. */
 export function yoloCommand(task: string, spec: TrainSpec): string {
-  const parts = ['yolo', task, 'train'];
-  // the whole word is quoted: keys come from the request too (TrainRequest allows only plain names; the
-  // quoting keeps command.sh safe whatever a spec.json says)
-  const kv = (k: string, v: unknown) => parts.push(shq(`${k}=${v === true ? 'True' : v === false ? 'False' : v === null ? 'None' : String(v)}`));
+  // every `k=v` is one quoted word (electron/shared/shell.ts, also the wizard's preview): keys come from
+  // the request too (TrainRequest allows only plain names; the quoting keeps command.sh safe whatever a
+  // spec.json says)
+  const args: Array<[string, unknown]> = [];
+  const kv = (k: string, v: unknown) => args.push([k, v]);
   kv('data', spec.data);
   kv('model', spec.model);
   kv('epochs', spec.epochs);
@@ -422,7 +436,7 @@ export function yoloCommand(task: string, spec: TrainSpec): string {
   kv('exist_ok', true);
   for (const k of ['patience', 'optimizer', 'lr0', 'cos_lr', 'seed', 'cache'] as const) if (spec[k] !== undefined) kv(k, spec[k]);
   for (const [k, v] of Object.entries(spec.extra ?? {})) kv(k, v);
-  return parts.join(' ');
+  return yoloCommandLine(task, 'train', args);
 }
 
 function commandSh(rec: RunRecord, spec: TrainSpec, python: string): string {
@@ -464,6 +478,7 @@ export async function prepareRun(
   reqIn: TrainRequest,
   env: { python: string; report: EnvReport },
   job: JobContext,
+  opts: { sweep?: string } = {},
 ): Promise<PreparedRun> {
   const req = TrainRequest.parse(reqIn);
   job.progress('preflight', 0, 1);
@@ -526,6 +541,7 @@ export async function prepareRun(
     },
     finetuned_from: runOfWeights(model),
     tensorboard: req.tensorboard,
+    sweep: opts.sweep ?? null,
   });
 
   const tmp = path.join(path.dirname(dir), `.tmp-${path.basename(dir)}`);
@@ -594,7 +610,7 @@ export async function trainRun(ctx: CoreContext, dirIn: string, python: string, 
     rec.name = path.basename(dir);
     rec.resumes += 1;
     await writeFileAtomic(specFile, JSON.stringify(spec, null, 2) + '\n');
-    await fs.appendFile(commandFile, `# resumed ${new Date().toISOString()}:\n# YOLO_OFFLINE=1 yolo ${rec.task} train resume model=${shq(last)}\n`);
+    await fs.appendFile(commandFile, `# resumed ${new Date().toISOString()}:\n# YOLO_OFFLINE=1 yolo ${rec.task} train resume ${shellQuote(`model=${last}`)}\n`);
   }
   const started = new Date();
   rec.status = 'running';
@@ -716,6 +732,21 @@ export async function trainRun(ctx: CoreContext, dirIn: string, python: string, 
   await writing;
   await writeSummaryMd(dir, rec, r.done);
   await writeRecord(dir, rec);
+  if ((status === 'done' || status === 'stopped') && !job.signal.aborted && (await exists(path.join(dir, 'weights', 'best.pt')))) {
+    // every run is validated on each named evaluation set of its dataset (kept out of training);
+    // imported here, not at the top: evaluate.ts builds on this module
+    const { evaluateEvalSets } = await import('./evaluate.js');
+    const evals = await evaluateEvalSets(ctx, dir, job).catch((err: unknown) => {
+      ctx.logger.warn(`${dir}: evaluation sets: ${(err as Error).message}`);
+      return [];
+    });
+    if (evals.length) {
+      // summary.md keeps the final validation of the done event beside the sets
+      const now = await loadRun(dir);
+      await writeSummaryMd(dir, now, r.done);
+      return { summary: toSummary(dir, now, await getBaseline(workspace)), status, failure, restored: false };
+    }
+  }
   return { summary: toSummary(dir, rec, await getBaseline(workspace)), status, failure, restored: false };
 }
 

@@ -60,11 +60,12 @@ export async function summaryMarkdown(dir: string, rec: RunRecord, done: DoneEve
   if (bestI >= 0) L.push(metricsRow(`best epoch (${epochOf(bestI)})`, pickMetrics(rowRecord(t, bestI))));
   if (!final && lastI < 0) L.push(metricsRow('(no validation yet)', null));
   if (rec.evaluations.length) {
-    L.push('', '## Evaluations', '', 'Explicit evaluations of best.pt (`spotter val`); the test split is for the final check only.', '');
-    L.push('| split | when | precision | recall | mAP50 | mAP50-95 | details |', '|---|---|---|---|---|---|---|');
+    L.push('', '## Evaluations', '', 'Evaluations of best.pt: named evaluation sets of the dataset (never trained on; every run is validated on each), and explicit ones (`spotter val`); the test split is for the final check only.', '');
+    L.push('| on | when | precision | recall | mAP50 | mAP50-95 | details |', '|---|---|---|---|---|---|---|');
     for (const ev of rec.evaluations) {
       const m = ev.metrics;
-      L.push(`| ${cell(ev.split)} | ${cell(ev.at)} | ${f3(m?.precision)} | ${f3(m?.recall)} | ${f3(m?.mAP50)} | ${f3(m?.mAP50_95)} | \`${cell(ev.file)}\` |`);
+      const on = ev.split === 'set' ? `evaluation set ${ev.set ?? '?'}` : `${ev.split} split`;
+      L.push(`| ${cell(on)} | ${cell(ev.at)} | ${f3(m?.precision)} | ${f3(m?.recall)} | ${f3(m?.mAP50)} | ${f3(m?.mAP50_95)} | \`${cell(ev.file)}\` |`);
     }
   }
   const perClass = done?.per_class.length ? done.per_class : rec.per_class;

@@ -3,9 +3,7 @@
  * of images are fetched as rows come into view, and rows are memoized so scrolling only moves them.
  * Each row subscribes to the one or two pages it shows, so a page arriving re-renders just its rows.
  */
-import { memo, useCallback, useEffect, useRef, useState } from 'react';
-import { useVirtualizer } from '@tanstack/react-virtual';
-import { useElementSize } from '@mantine/hooks';
+import { memo, useCallback, useEffect, useState } from 'react';
 import { Alert, Button, Group, SegmentedControl, Stack, Text } from '@mantine/core';
 import type { DatasetImage } from '../../../electron/shared/contract';
 import { useSpotter, useTransport } from '../state/react';
@@ -24,12 +22,9 @@ import { ClassLegend } from './ClassLegend';
 import { ImageViewer } from './ImageViewer';
 import { formatCount } from '../lib/paths';
 import { SPLIT_COLORS } from '../lib/palette';
+import { CAPTION, GAP, THUMB_SIZE, useThumbGrid, useThumbRequested } from './thumbGrid';
 
 const MIN_CELL = 150;
-const GAP = 8;
-const CAPTION = 20;
-const THUMB_SIZE = 256;
-const THUMB_DELAY_MS = 120;
 /** thumbnail URLs the browser has loaded (and cached) in this session */
 const seenThumbs = new Set<string>();
 
@@ -64,26 +59,7 @@ export function ImageGrid() {
 
 /** The scrolling part: re-renders on scroll (the virtualizer), but its rows are memoized. */
 function GridBody({ total, onOpen }: { total: number | null; onOpen(i: number): void }) {
-  const scrollRef = useRef<HTMLDivElement>(null);
-  const { ref: sizeRef, width } = useElementSize();
-
-  const cols = Math.max(1, Math.floor((width + GAP) / (MIN_CELL + GAP)));
-  const cell = width > 0 ? Math.floor((width - GAP * (cols - 1)) / cols) : MIN_CELL;
-  const rowHeight = cell + CAPTION + GAP;
-  const rows = total ? Math.ceil(total / cols) : 0;
-
-  const virtualizer = useVirtualizer({
-    count: rows,
-    getScrollElement: () => scrollRef.current,
-    estimateSize: () => rowHeight,
-    overscan: 2,
-    // let React batch scroll updates instead of rendering synchronously on every scroll event
-    // (fewer long tasks on a fast fling; rows may appear one frame later)
-    useFlushSync: false,
-  });
-  useEffect(() => {
-    virtualizer.measure();
-  }, [rowHeight, virtualizer]);
+  const { scrollRef, sizeRef, width, cols, cell, rowHeight, virtualizer } = useThumbGrid(total ?? 0, MIN_CELL);
 
   return (
     <div
@@ -181,14 +157,7 @@ const Thumb = memo(function Thumb(props: { index: number; image: DatasetImage; s
   const src = transport.thumbUrl(image.path, THUMB_SIZE);
   const [natural, setNatural] = useState<{ w: number; h: number } | null>(null);
   const [failed, setFailed] = useState(false);
-  // Request a thumbnail only once its cell has stayed mounted a moment: a fling then does not
-  // queue hundreds of thumbnails (made on demand) for cells already gone. Seen ones show at once.
-  const [requested, setRequested] = useState(() => seenThumbs.has(src));
-  useEffect(() => {
-    if (requested) return;
-    const t = setTimeout(() => setRequested(true), THUMB_DELAY_MS);
-    return () => clearTimeout(t);
-  }, [requested]);
+  const requested = useThumbRequested(src, seenThumbs);
   return (
     <div style={{ width: size }} data-testid="thumb">
       <div

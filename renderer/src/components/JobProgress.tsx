@@ -4,7 +4,7 @@ import { useSpotter } from '../state/react';
 import { formatCount } from '../lib/paths';
 import { IconAlert } from './icons';
 
-const LABEL: Record<string, string> = { inspect: 'Inspecting', import: 'Importing', check: 'Checking' };
+const LABEL: Record<string, string> = { inspect: 'Inspecting', import: 'Importing', check: 'Checking', evalset: 'Adding the evaluation set' };
 
 /** Progress of one job: bar, stage, done/total, Cancel; a red Alert when it failed. */
 export function JobProgress({ job }: { job: JobState }) {

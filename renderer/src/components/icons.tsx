@@ -1,9 +1,10 @@
 /** The handful of line icons the UI needs (no icon library is installed); 24x24, currentColor. */
 import type { SVGProps } from 'react';
 
-type IconProps = SVGProps<SVGSVGElement> & { size?: number };
+export type IconProps = SVGProps<SVGSVGElement> & { size?: number };
 
-function Icon({ size = 18, children, ...rest }: IconProps) {
+/** A 24x24 line icon drawn in currentColor: the frame every icon of the UI draws its paths into. */
+export function Icon({ size = 18, children, ...rest }: IconProps) {
   return (
     <svg
       width={size}

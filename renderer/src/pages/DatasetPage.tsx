@@ -1,5 +1,5 @@
 import { lazy, Suspense } from 'react';
-import { ActionIcon, Alert, Badge, Button, Center, CopyButton, Group, Loader, Paper, SimpleGrid, Stack, Text, Title, Tooltip } from '@mantine/core';
+import { ActionIcon, Alert, Badge, Button, Center, CopyButton, Group, Loader, SimpleGrid, Stack, Text, Title, Tooltip } from '@mantine/core';
 import type { DatasetDetail } from '../../../electron/shared/contract';
 import { useSpotter } from '../state/react';
 import { selectDetail, selectDetailError, selectDetailStatus } from '../state/dataset';
@@ -10,9 +10,11 @@ import { Licenses } from '../components/Licenses';
 import { MappingView } from '../components/MappingView';
 import { GroupingPreview } from '../components/GroupingPreview';
 import { ImageGrid } from '../components/ImageGrid';
+import { EvalSetsView } from '../components/EvalSetsView';
 import { TestSpentAlert } from '../components/train/TestSpentAlert';
 import { IconAlert, IconCheck, IconCopy } from '../components/icons';
 import { formatCount, plural } from '../lib/paths';
+import { Section } from '../components/Section';
 
 // ECharts is the largest dependency: load it with the first dataset page, not at start-up.
 const ClassChart = lazy(() => import('../components/ClassChart').then((m) => ({ default: m.ClassChart })));
@@ -38,20 +40,6 @@ export function DatasetPage() {
     );
   }
   return <DatasetView detail={detail} />;
-}
-
-function Section({ title, children, right }: { title: string; children: React.ReactNode; right?: React.ReactNode }) {
-  return (
-    <Paper withBorder p="md" radius="md">
-      <Stack gap="sm">
-        <Group justify="space-between">
-          <Title order={4}>{title}</Title>
-          {right}
-        </Group>
-        {children}
-      </Stack>
-    </Paper>
-  );
 }
 
 function DatasetView({ detail }: { detail: DatasetDetail }) {
@@ -98,6 +86,9 @@ function DatasetView({ detail }: { detail: DatasetDetail }) {
         </Section>
         <GroupingPreview grouping={report.grouping} title="Grouping" />
       </SimpleGrid>
+      <Section title="Evaluation sets">
+        <EvalSetsView sets={detail.evalSets} />
+      </Section>
       <Section title="Images">
         <ImageGrid />
       </Section>

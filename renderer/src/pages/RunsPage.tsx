@@ -2,9 +2,11 @@ import { useEffect } from 'react';
 import { Alert, Button, Center, Group, Loader, Paper, Stack, Text, Title } from '@mantine/core';
 import { useSpotter } from '../state/react';
 import { selectPage } from '../state/app';
-import { selectBaseline, selectComparisonError, selectRuns, selectRunsError } from '../state/runs';
+import { selectBaseline, selectModelsVersion, selectComparisonError, selectRuns, selectRunsError } from '../state/runs';
 import { RunsTable } from '../components/train/RunsTable';
 import { RunView } from '../components/train/RunView';
+import { SweepTables } from '../components/train/SweepTable';
+import { ModelsList } from '../components/models/ModelsList';
 import { IconAlert } from '../components/icons';
 import { baseName } from '../components/train/format';
 
@@ -21,6 +23,7 @@ export function RunsPage() {
   const openRun = useSpotter((s) => s.openRun);
   const navigate = useSpotter((s) => s.navigate);
 
+  const modelsVersion = useSpotter(selectModelsVersion);
   useEffect(() => {
     void loadRuns();
   }, [loadRuns]);
@@ -66,6 +69,8 @@ export function RunsPage() {
           <RunsTable runs={runs} />
         )}
       </Paper>
+      <SweepTables />
+      <ModelsList refreshKey={modelsVersion} />
       {dir ? (
         <RunView />
       ) : (

@@ -29,6 +29,8 @@ export interface DatasetSlice {
   detailStatus: 'idle' | 'loading' | 'ready' | 'error';
   detailError: string | null;
   checkJobId: string | null;
+  /** the job importing an evaluation set into this dataset */
+  evalSetJobId: string | null;
   grid: GridState;
   openDataset(dir: string): Promise<void>;
   /** show a dataset whose detail we already hold (the result of an import) */
@@ -38,6 +40,9 @@ export interface DatasetSlice {
   /** ask again for the pages that failed (the grid error's Retry) */
   retryGrid(): void;
   runCheck(imgsz: number): Promise<void>;
+  /** import sources as a named evaluation set of the open dataset (a job) */
+  addEvalSet(name: string, sources: string[]): Promise<void>;
+  removeEvalSet(name: string): Promise<void>;
   datasetJobFinished(f: JobFinished): void;
 }
 
@@ -63,10 +68,11 @@ export const createDatasetSlice: SliceCreator<DatasetSlice> = (set, get, transpo
     detailStatus: 'idle',
     detailError: null,
     checkJobId: null,
+    evalSetJobId: null,
     grid: emptyGrid('', 'all'),
 
     async openDataset(dir) {
-      set({ datasetDir: dir, detail: null, detailStatus: 'loading', detailError: null, checkJobId: null, grid: emptyGrid(dir, 'all') });
+      set({ datasetDir: dir, detail: null, detailStatus: 'loading', detailError: null, checkJobId: null, evalSetJobId: null, grid: emptyGrid(dir, 'all') });
       get().ensurePage(0);
       try {
         const detail = await transport.call('datasets.get', { dir });
@@ -83,6 +89,7 @@ export const createDatasetSlice: SliceCreator<DatasetSlice> = (set, get, transpo
         detailStatus: 'ready',
         detailError: null,
         checkJobId: null,
+        evalSetJobId: null,
         grid: emptyGrid(detail.dir, 'all'),
       });
       get().ensurePage(0);
@@ -145,10 +152,39 @@ export const createDatasetSlice: SliceCreator<DatasetSlice> = (set, get, transpo
       }
     },
 
+    async addEvalSet(name, sources) {
+      const dir = get().datasetDir;
+      if (!dir) return;
+      set({ detailError: null });
+      try {
+        const { jobId, early } = await get().startJob('evalset', () => transport.call('datasets.addEvalSet', { dir, name, sources }));
+        if (get().datasetDir !== dir) return;
+        set({ evalSetJobId: jobId });
+        if (early) get().datasetJobFinished(early);
+      } catch (e) {
+        if (get().datasetDir === dir) set({ detailError: errorMessage(e) });
+      }
+    },
+
+    async removeEvalSet(name) {
+      const dir = get().datasetDir;
+      if (!dir) return;
+      try {
+        const detail = await transport.call('datasets.removeEvalSet', { dir, name });
+        if (get().datasetDir === dir) set({ detail, detailError: null });
+      } catch (e) {
+        if (get().datasetDir === dir) set({ detailError: errorMessage(e) });
+      }
+    },
+
     datasetJobFinished(f) {
-      const { checkJobId, detail } = get();
-      if (f.jobId !== checkJobId || f.status !== 'done' || !detail) return;
-      set({ detail: { ...detail, health: f.result as HealthReport }, detailError: null });
+      const { checkJobId, evalSetJobId, detail } = get();
+      if (f.status !== 'done' || !detail) return;
+      if (f.jobId === checkJobId) set({ detail: { ...detail, health: f.result as HealthReport }, detailError: null });
+      if (f.jobId === evalSetJobId) {
+        const next = f.result as DatasetDetail;
+        if (next.dir === detail.dir) set({ detail: next, detailError: null });
+      }
     },
   };
 };
@@ -165,6 +201,8 @@ export const selectGridSplit = (s: State) => s.grid.split;
 export const selectGridError = (s: State) => s.grid.error;
 export const selectGridPage = (page: number) => (s: State) => s.grid.pages[page];
 export const selectCheckJob = (s: State) => (s.checkJobId ? s.jobs[s.checkJobId] : undefined);
+export const selectEvalSetJob = (s: State) => (s.evalSetJobId ? s.jobs[s.evalSetJobId] : undefined);
+export const selectEvalSets = (s: State) => s.detail?.evalSets;
 /** class names by id, for labels and legends */
 export const selectClassNames = (s: State) => s.detail?.report.names;
 

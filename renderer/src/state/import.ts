@@ -280,7 +280,7 @@ export const createImportSlice: SliceCreator<ImportSlice> = (set, get, transport
         set({ inspect: result, inspectResultFor: s.inspectFor, classRows: rowsFromInspect(result, s.classRows), settings });
       } else if (f.jobId === s.runJobId && f.status === 'done' && f.result) {
         const result = f.result as ImportResult;
-        get().showDataset(result);
+        get().showDataset({ ...result, evalSets: [] }); // a new dataset has no evaluation sets yet
         get().navigate({ name: 'dataset', dir: result.dir });
       }
     },

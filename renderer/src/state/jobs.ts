@@ -154,14 +154,20 @@ export function finishedEventOf(job: JobState | undefined): JobFinished | null {
 }
 
 /** The jobs some slice holds the id of. */
+/** the Review page's own jobs: predictions (its model and the baseline's) and the labelling batch */
+function reviewJobIds(s: State): string[] {
+  return [s.reviewPredictJob?.jobId, s.reviewBaseline?.job?.jobId, s.reviewBatch?.jobId].filter((id): id is string => !!id);
+}
+
 function ownedJobIds(s: State): string[] {
-  return [s.inspectJobId, s.runJobId, s.checkJobId].filter((id): id is string => !!id);
+  return [s.inspectJobId, s.runJobId, s.checkJobId, s.evalSetJobId, ...reviewJobIds(s)].filter((id): id is string => !!id);
 }
 
 /** The jobs the current page shows itself (with progress and Cancel). */
 function pageJobIds(s: State): string[] {
   if (s.page.name === 'import') return [s.inspectJobId, s.runJobId].filter((id): id is string => !!id);
-  if (s.page.name === 'dataset' && s.page.dir === s.datasetDir && s.checkJobId) return [s.checkJobId];
+  if (s.page.name === 'dataset' && s.page.dir === s.datasetDir) return [s.checkJobId, s.evalSetJobId].filter((id): id is string => !!id);
+  if (s.page.name === 'review') return reviewJobIds(s);
   return [];
 }
 

@@ -5,7 +5,9 @@ export type Page =
   | { name: 'dataset'; dir: string }
   | { name: 'train' }
   /** the run list; with `dir`, that run's live view beside it */
-  | { name: 'runs'; dir?: string };
+  | { name: 'runs'; dir?: string }
+  /** the review gallery: a model's predictions on a dataset split (or a folder of images) */
+  | { name: 'review'; model?: string; dataset?: string; split?: string; folder?: string };
 
 export function pageToHash(page: Page): string {
   switch (page.name) {
@@ -19,6 +21,12 @@ export function pageToHash(page: Page): string {
       return '#/train';
     case 'runs':
       return page.dir ? `#/runs?dir=${encodeURIComponent(page.dir)}` : '#/runs';
+    case 'review': {
+      const q = new URLSearchParams();
+      for (const k of ['model', 'dataset', 'split', 'folder'] as const) if (page[k]) q.set(k, page[k]);
+      const qs = q.toString();
+      return qs ? `#/review?${qs}` : '#/review';
+    }
   }
 }
 
@@ -29,6 +37,15 @@ export function hashToPage(hash: string): Page {
   if (route === '/runs') {
     const dir = new URLSearchParams(query ?? '').get('dir');
     return dir ? { name: 'runs', dir } : { name: 'runs' };
+  }
+  if (route === '/review') {
+    const q = new URLSearchParams(query ?? '');
+    const page: Page = { name: 'review' };
+    for (const k of ['model', 'dataset', 'split', 'folder'] as const) {
+      const v = q.get(k);
+      if (v) page[k] = v;
+    }
+    return page;
   }
   if (route === '/dataset') {
     const dir = new URLSearchParams(query ?? '').get('dir');

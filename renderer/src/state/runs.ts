@@ -6,8 +6,10 @@
  * trains (for the log); the live state only fills in between.
  * Evaluating a run on its test split is an explicit 'evaluate' job (runs.evaluate); its result is kept
  * here by run folder, and the run is then listed as testEvaluated (the test split is spent).
+ * Sweeps (runs.sweeps, kept current by sweeps.changed) are listed with their grid results; a sweep
+ * this window started ('sweep' job) can be stopped from here.
  */
-import type { JobFinished, JobResults, RunComparison, RunDetail, RunMetrics, RunSummary, TrainerEvent } from '../../../electron/shared/contract';
+import type { JobFinished, JobResults, RunComparison, RunDetail, RunMetrics, RunSummary, SweepSummary, TrainerEvent } from '../../../electron/shared/contract';
 import { errorMessage } from '../lib/paths';
 import type { SliceCreator, State } from './store';
 
@@ -176,7 +178,19 @@ export interface RunsSlice {
   stopping: Record<string, boolean>;
   runActionBusy: 'stop' | 'resume' | 'baseline' | null;
   runActionError: string | null;
+  sweeps: SweepSummary[] | null;
+  sweepsError: string | null;
+  /** sweep jobs this window started, by sweep id */
+  sweepJobs: Record<string, RunJob>;
+  loadSweeps(): Promise<void>;
+  sweepsChanged(p: { sweeps: SweepSummary[] }): void;
+  sweepStarted(id: string, jobId: string): void;
+  /** stop the sweep: its current run stops gracefully, the rest are skipped */
+  stopSweep(id: string): Promise<void>;
   loadRuns(): Promise<void>;
+  /** bumped when a model was deployed (the models list reloads) */
+  modelsVersion: number;
+  modelDeployed(): void;
   runsChanged(p: { runs: RunSummary[]; baseline: string | null }): void;
   openRun(dir: string | null): Promise<void>;
   /** re-read the shown run's folder */
@@ -207,6 +221,10 @@ export const createRunsSlice: SliceCreator<RunsSlice> = (set, get, transport) =>
 
   return {
     runs: null,
+    modelsVersion: 0,
+    modelDeployed() {
+      set({ modelsVersion: get().modelsVersion + 1 });
+    },
     runsAt: 0,
     runsError: null,
     baseline: null,
@@ -221,6 +239,32 @@ export const createRunsSlice: SliceCreator<RunsSlice> = (set, get, transport) =>
     stopping: {},
     runActionBusy: null,
     runActionError: null,
+    sweeps: null,
+    sweepsError: null,
+    sweepJobs: {},
+
+    async loadSweeps() {
+      try {
+        get().sweepsChanged({ sweeps: await transport.call('runs.sweeps', {}) });
+      } catch (e) {
+        set({ sweepsError: errorMessage(e) });
+      }
+    },
+
+    sweepsChanged({ sweeps }) {
+      set({ sweeps, sweepsError: null });
+    },
+
+    sweepStarted(id, jobId) {
+      set({ sweepJobs: { ...get().sweepJobs, [id]: { jobId, status: 'running' } } });
+      void get().loadSweeps();
+    },
+
+    async stopSweep(id) {
+      const job = get().sweepJobs[id];
+      if (!job || job.status !== 'running') return;
+      await get().cancelJob(job.jobId);
+    },
 
     async loadRuns() {
       try {
@@ -309,6 +353,14 @@ export const createRunsSlice: SliceCreator<RunsSlice> = (set, get, transport) =>
         void get().loadRuns();
         return;
       }
+      if (f.kind === 'sweep') {
+        const sweepEntry = Object.entries(get().sweepJobs).find(([, j]) => j.jobId === f.jobId);
+        if (sweepEntry) set({ sweepJobs: { ...get().sweepJobs, [sweepEntry[0]]: { ...sweepEntry[1], status: f.status, error: f.error } } });
+        if (get().runDir) refreshSoon();
+        void get().loadRuns();
+        void get().loadSweeps();
+        return;
+      }
       if (f.kind !== 'train') return;
       const entry = Object.entries(get().runJobs).find(([, j]) => j.jobId === f.jobId);
       if (!entry) {
@@ -394,6 +446,10 @@ export const createRunsSlice: SliceCreator<RunsSlice> = (set, get, transport) =>
 };
 
 export const selectRuns = (s: State) => s.runs;
+export const selectModelsVersion = (s: State) => s.modelsVersion;
+export const selectSweeps = (s: State) => s.sweeps;
+export const selectSweepsError = (s: State) => s.sweepsError;
+export const selectSweepJob = (id: string) => (s: State) => s.sweepJobs[id];
 export const selectRunsAt = (s: State) => s.runsAt;
 export const selectRunsError = (s: State) => s.runsError;
 export const selectBaseline = (s: State) => s.baseline;

@@ -11,8 +11,9 @@ import { createImportSlice, type ImportSlice } from './import';
 import { createDatasetSlice, type DatasetSlice } from './dataset';
 import { createTrainSlice, type TrainSlice } from './train';
 import { createRunsSlice, type RunsSlice } from './runs';
+import { createReviewSlice, type ReviewSlice } from './review';
 
-export type State = AppSlice & JobsSlice & ImportSlice & DatasetSlice & TrainSlice & RunsSlice;
+export type State = AppSlice & JobsSlice & ImportSlice & DatasetSlice & TrainSlice & RunsSlice & ReviewSlice;
 export type SetState = StoreApi<State>['setState'];
 export type GetState = StoreApi<State>['getState'];
 export type SliceCreator<T> = (set: SetState, get: GetState, transport: Transport) => T;
@@ -26,5 +27,6 @@ export function createSpotterStore(transport: Transport): SpotterStore {
     ...createDatasetSlice(set, get, transport),
     ...createTrainSlice(set, get, transport),
     ...createRunsSlice(set, get, transport),
+    ...createReviewSlice(set, get, transport),
   }));
 }

@@ -12,6 +12,7 @@ import type {
   TrainerEnvStatus,
   TrainRequest,
 } from '../../../electron/shared/contract';
+import { yoloCommandLine } from '../../../electron/shared/shell';
 import { errorMessage } from '../lib/paths';
 import type { SliceCreator, State } from './store';
 
@@ -134,6 +135,53 @@ export const DEFAULT_FORM: WizardForm = {
 
 export const WIZARD_STEPS = ['dataset', 'model', 'preset', 'settings', 'review'] as const;
 
+/** Arguments a sweep commonly varies (any Ultralytics train argument name can be typed). */
+export const SWEEP_ARGS = ['lr0', 'imgsz', 'batch', 'epochs', 'optimizer', 'mosaic', 'degrees', 'scale', 'fliplr', 'cos_lr', 'model'] as const;
+export const SWEEP_MAX_ARGS = 3;
+export const SWEEP_MAX_RUNS = 24;
+
+/** The wizard's optional sweep: up to 3 arguments, each with comma-separated values. */
+export interface SweepForm {
+  enabled: boolean;
+  args: Array<{ name: string; values: string }>;
+  label: string;
+}
+
+export const DEFAULT_SWEEP: SweepForm = { enabled: false, args: [{ name: 'lr0', values: '0.01, 0.001' }], label: '' };
+
+/** A grid value as typed: numbers and booleans when they look like them (as `spotter sweep --grid`). */
+export function parseGridValue(raw: string): number | string | boolean {
+  const t = raw.trim();
+  if (/^(true|false)$/i.test(t)) return t.toLowerCase() === 'true';
+  if (t !== '' && Number.isFinite(Number(t))) return Number(t);
+  return t;
+}
+
+/** The sweep form's grid, or why it is not one yet. */
+export function sweepGridOf(f: SweepForm): { grid: Record<string, Array<number | string | boolean>>; runs: number } | { error: string } {
+  const grid: Record<string, Array<number | string | boolean>> = {};
+  for (const a of f.args) {
+    const name = a.name.trim();
+    if (!name) continue;
+    if (!/^[a-z_][a-z0-9_]*$/.test(name)) return { error: `"${name}" is not an Ultralytics argument name` };
+    if (name in grid) return { error: `"${name}" is listed twice` };
+    const values = a.values
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean)
+      .map(parseGridValue);
+    if (!values.length) return { error: `give values for ${name}` };
+    if (new Set(values.map((v) => `${typeof v}:${v}`)).size !== values.length) return { error: `${name} lists a value twice` };
+    grid[name] = values;
+  }
+  const n = Object.keys(grid).length;
+  if (n === 0) return { error: 'choose an argument to vary' };
+  if (n > SWEEP_MAX_ARGS) return { error: `a sweep varies at most ${SWEEP_MAX_ARGS} arguments` };
+  const runs = Object.values(grid).reduce((k, v) => k * v.length, 1);
+  if (runs > SWEEP_MAX_RUNS) return { error: `${runs} runs: a sweep has at most ${SWEEP_MAX_RUNS}` };
+  return { grid, runs };
+}
+
 // ---------------------------------------------------------------- slice
 
 export interface SetupState {
@@ -158,6 +206,10 @@ export interface TrainSlice {
   estimate: { key: string; value: RunEstimate | null; error: string | null; loading: boolean } | null;
   trainStarting: boolean;
   trainError: string | null;
+  sweepForm: SweepForm;
+  setSweepForm(patch: Partial<SweepForm>): void;
+  /** runs.sweep with the wizard's request and the sweep form's grid; navigates to Runs. */
+  startSweep(): Promise<boolean>;
   loadTrainerEnv(): Promise<void>;
   startSetup(opts: { repair: boolean; wheelhouse?: string }): Promise<void>;
   setupLogLine(p: { jobId: string; line: string }): void;
@@ -182,6 +234,8 @@ export const createTrainSlice: SliceCreator<TrainSlice> = (set, get, transport) 
   let envSeq = 0;
   // lines that arrive before the setup call returned its job id
   let orphanLines: { jobId: string; line: string }[] = [];
+  /** runs.estimate calls in flight, by request */
+  const estimateCalls = new Map<string, Promise<RunEstimate>>();
 
   return {
     trainerEnv: null,
@@ -195,6 +249,41 @@ export const createTrainSlice: SliceCreator<TrainSlice> = (set, get, transport) 
     estimate: null,
     trainStarting: false,
     trainError: null,
+    sweepForm: DEFAULT_SWEEP,
+
+    setSweepForm(patch) {
+      set({ sweepForm: { ...get().sweepForm, ...patch }, trainError: null });
+    },
+
+    async startSweep() {
+      const req = selectTrainRequest(get());
+      const g = sweepGridOf(get().sweepForm);
+      if (!req || get().trainStarting) return false;
+      if ('error' in g) {
+        set({ trainError: `Sweep: ${g.error}.` });
+        return false;
+      }
+      set({ trainStarting: true, trainError: null });
+      try {
+        const label = get().sweepForm.label.trim() || undefined;
+        let sweep = '';
+        const { jobId, early } = await get().startJob('sweep', async () => {
+          const r = await transport.call('runs.sweep', { request: req, grid: g.grid, label });
+          sweep = r.sweep;
+          return r;
+        });
+        get().sweepStarted(sweep, jobId);
+        if (early) get().runJobFinished(early);
+        get().pruneJobs();
+        get().navigate({ name: 'runs' });
+        return true;
+      } catch (e) {
+        set({ trainError: errorMessage(e) });
+        return false;
+      } finally {
+        set({ trainStarting: false });
+      }
+    },
 
     async loadTrainerEnv() {
       const seq = ++envSeq;
@@ -271,7 +360,7 @@ export const createTrainSlice: SliceCreator<TrainSlice> = (set, get, transport) 
     },
 
     resetWizard() {
-      set({ form: DEFAULT_FORM, wizardStep: 0, estimate: null, trainError: null });
+      set({ form: DEFAULT_FORM, sweepForm: DEFAULT_SWEEP, wizardStep: 0, estimate: null, trainError: null });
     },
 
     async loadWizardDataset(dir) {
@@ -289,10 +378,17 @@ export const createTrainSlice: SliceCreator<TrainSlice> = (set, get, transport) 
       if (!req) return null;
       const key = JSON.stringify(req);
       const cur = get().estimate;
-      if (cur?.key === key && (cur.value || cur.loading)) return cur.value;
+      if (cur?.key === key && cur.value) return cur.value;
+      // the same request in flight (a first estimate may time a few batches: seconds): wait for it, so
+      // Start never skips the confirmation because the estimate was still loading
+      const pending = estimateCalls.get(key);
+      if (cur?.key === key && cur.loading && pending) return pending.catch(() => null);
       set({ estimate: { key, value: null, error: null, loading: true } });
       try {
-        const value = await transport.call('runs.estimate', req);
+        const call = transport.call('runs.estimate', req);
+        estimateCalls.set(key, call);
+        void call.catch(() => {}).finally(() => estimateCalls.delete(key));
+        const value = await call;
         if (get().estimate?.key === key) set({ estimate: { key, value, error: null, loading: false } });
         return value;
       } catch (e) {
@@ -399,17 +495,14 @@ export function trainRequestOf(f: WizardForm, task: 'detect' | 'segment' = 'dete
   return req;
 }
 
-function shq(v: string): string {
-  return /^[\w./:+@%,=-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`;
-}
-
 /**
  * The `yolo … train` command equivalent to the request (as the run's command.sh will hold it, less
- * project/name; device 'auto' and batch -1 are resolved by the core at start).
+ * project/name; device 'auto' and batch -1 are resolved by the core at start). Quoted by the same
+ * function as command.sh (electron/shared/shell.ts).
  */
 export function yoloCommandOf(req: WizardRequest, dataYaml: string, task: 'detect' | 'segment' = 'detect'): string {
-  const parts = ['yolo', task, 'train'];
-  const kv = (k: string, v: unknown) => parts.push(`${k}=${shq(v === true ? 'True' : v === false ? 'False' : String(v))}`);
+  const args: Array<[string, unknown]> = [];
+  const kv = (k: string, v: unknown) => args.push([k, v]);
   kv('data', dataYaml);
   kv('model', req.model);
   kv('epochs', req.epochs);
@@ -419,7 +512,7 @@ export function yoloCommandOf(req: WizardRequest, dataYaml: string, task: 'detec
   kv('workers', req.workers);
   for (const k of ['patience', 'optimizer', 'lr0', 'cos_lr', 'seed', 'cache'] as const) if (req[k] !== undefined) kv(k, req[k]);
   for (const [k, v] of Object.entries(req.extra ?? {})) kv(k, v);
-  return parts.join(' ');
+  return yoloCommandLine(task, 'train', args);
 }
 
 /** Why Start cannot be pressed now, in words; null when it can. */
@@ -450,3 +543,4 @@ export const selectWizardDataset = (s: State) => s.wizardDataset;
 export const selectEstimate = (s: State) => s.estimate;
 export const selectTrainStarting = (s: State) => s.trainStarting;
 export const selectTrainError = (s: State) => s.trainError;
+export const selectSweepForm = (s: State) => s.sweepForm;

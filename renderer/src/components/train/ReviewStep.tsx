@@ -5,6 +5,7 @@ import { datasetItemOf, selectEstimate, selectForm, selectTrainerEnv, selectWiza
 import { IconAlert, IconCheck, IconCopy } from '../icons';
 import { baseName, formatDuration } from './format';
 import { useCurrentEstimate } from './hooks';
+import { SweepSection } from './SweepSection';
 
 /** The run as it will start: the settings, the equivalent `yolo` command, label and note, the estimate. */
 export function ReviewStep() {
@@ -110,7 +111,12 @@ export function ReviewStep() {
             Available once the trainer environment is set up.
           </Text>
         ) : estimate?.loading || (!est && !estimate?.error) ? (
-          <Loader size="sm" />
+          <Group gap="xs">
+            <Loader size="sm" />
+            <Text size="xs" c="dimmed">
+              the first time for these settings, a few training batches are timed on this machine (seconds)
+            </Text>
+          </Group>
         ) : estimate?.error ? (
           <Alert color="red" variant="light" icon={<IconAlert />} p="xs">
             {estimate.error}
@@ -128,6 +134,7 @@ export function ReviewStep() {
           </>
         ) : null}
       </Stack>
+      <SweepSection />
     </Stack>
   );
 }

@@ -1,4 +1,6 @@
 import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
+import { Evaluations } from './Evaluations';
+import { ExportMenu } from '../models/ExportMenu';
 import { Accordion, Alert, Badge, Button, Center, Code, Group, Loader, Modal, Paper, Progress, SimpleGrid, Stack, Table, Text, Title, Tooltip } from '@mantine/core';
 import type { PerClassMetrics, RunDetail, RunSummary } from '../../../../electron/shared/contract';
 import { useSpotter } from '../../state/react';
@@ -95,6 +97,7 @@ export function RunView() {
 }
 
 function RunBody({ dir, summary, detail }: { dir: string; summary: RunSummary; detail: RunDetail | null }) {
+  const modelDeployed = useSpotter((s) => s.modelDeployed);
   const live = useSpotter(selectLive(dir));
   const job = useSpotter(selectRunJob(dir));
   const liveRows = live?.rows;
@@ -127,6 +130,7 @@ function RunBody({ dir, summary, detail }: { dir: string; summary: RunSummary; d
         <RunProgress summary={summary} live={live} device={live?.device ?? (detail?.args.device !== undefined ? String(detail.args.device) : null)} />
         <MetricsRow summary={summary} />
         <TestEvaluation dir={dir} />
+        <Evaluations summary={summary} />
         <Comparison dir={dir} />
         <Suspense fallback={<Loader size="sm" />}>
           <RunCharts table={table} />
@@ -138,6 +142,7 @@ function RunBody({ dir, summary, detail }: { dir: string; summary: RunSummary; d
           </Text>
           <LogBox lines={detail?.logTail ?? ''} testId="run-log" height={240} />
         </Stack>
+        {(summary.status === 'done' || summary.status === 'stopped') && <ExportMenu run={summary} onDeployed={modelDeployed} />}
         {detail && <RunFiles summary={summary} detail={detail} />}
       </Stack>
     </Paper>

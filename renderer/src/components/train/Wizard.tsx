@@ -4,6 +4,8 @@ import { useSpotter } from '../../state/react';
 import {
   selectEstimate,
   selectStartBlocker,
+  selectSweepForm,
+  sweepGridOf,
   selectTrainError,
   selectTrainStarting,
   selectWizardStep,
@@ -38,6 +40,11 @@ export function Wizard() {
   const estimate = useSpotter(selectEstimate);
   const loadEstimate = useSpotter((s) => s.loadEstimate);
   const startTraining = useSpotter((s) => s.startTraining);
+  const startSweep = useSpotter((s) => s.startSweep);
+  const sweepForm = useSpotter(selectSweepForm);
+  const sweepGrid = sweepForm.enabled ? sweepGridOf(sweepForm) : null;
+  const sweepRuns = sweepGrid && 'runs' in sweepGrid ? sweepGrid.runs : null;
+  const start = () => (sweepForm.enabled ? startSweep() : startTraining());
   const [confirm, setConfirm] = useState<string | null>(null);
   const [checking, setChecking] = useState(false);
   const last = WIZARD_STEPS.length - 1;
@@ -48,13 +55,13 @@ export function Wizard() {
     try {
       const est = await loadEstimate();
       if (est?.confirm) {
-        setConfirm(est.confirm);
+        setConfirm(sweepRuns ? `A sweep of ${sweepRuns} runs; each: ${est.confirm}` : est.confirm);
         return;
       }
     } finally {
       setChecking(false);
     }
-    await startTraining();
+    await start();
   };
 
   return (
@@ -90,8 +97,8 @@ export function Wizard() {
             <Button variant="default" onClick={() => setStep(step + 1)} disabled={step === last} data-testid="wizard-next">
               Next
             </Button>
-            <Button onClick={() => void onStart()} disabled={!!blocker} loading={starting || checking} data-testid="train-start">
-              Start training
+            <Button onClick={() => void onStart()} disabled={!!blocker || (sweepForm.enabled && !sweepRuns)} loading={starting || checking} data-testid="train-start">
+              {sweepForm.enabled ? `Start sweep${sweepRuns ? ` (${sweepRuns} runs)` : ''}` : 'Start training'}
             </Button>
           </Group>
         </Group>
@@ -106,7 +113,7 @@ export function Wizard() {
             <Button
               onClick={() => {
                 setConfirm(null);
-                void startTraining();
+                void start();
               }}
               data-testid="train-confirm"
             >

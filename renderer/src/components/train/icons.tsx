@@ -1,15 +1,5 @@
-/** Navbar icons of the training pages, in the style of components/icons.tsx (24x24 line, currentColor). */
-import type { SVGProps } from 'react';
-
-type IconProps = SVGProps<SVGSVGElement> & { size?: number };
-
-function Icon({ size = 18, children, ...rest }: IconProps) {
-  return (
-    <svg width={size} height={size} viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth={1.8} strokeLinecap="round" strokeLinejoin="round" aria-hidden="true" {...rest}>
-      {children}
-    </svg>
-  );
-}
+/** Navbar icons of the training pages, drawn with components/icons.tsx's `Icon` (24x24 line, currentColor). */
+import { Icon, type IconProps } from '../icons';
 
 /** a play triangle over a baseline: start training */
 export const IconTrain = (p: IconProps) => (
