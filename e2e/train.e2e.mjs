@@ -2,7 +2,10 @@
  * Training through the real UI: import the bundled sample (Home → "Try the sample dataset" → Start
  * import), open the wizard from the dataset ("Train on this dataset"), choose Smoke, set imgsz 64 on
  * the CPU in Settings, Start; the run's live view sees epoch 1 of 1 finish with status done, the metrics chart is
- * drawn from results.csv, the run is listed, and its folder holds what the issue promises.
+ * drawn from results.csv, the run is listed, and its folder holds what the issue promises. Then the
+ * trained model goes on to the gallery: "Review predictions" before any export says to export ONNX first;
+ * the export menu exports ONNX (a job); "Review predictions" opens the gallery on that export and the
+ * dataset's val split, and its predictions are run and counted against the ground truth.
  *
  * Needs the trainer environment: the server gets SPOTTER_TRAINER_PYTHON (see run.mjs). Without a
  * ready environment the test fails in CI and is skipped elsewhere, saying why.
@@ -139,4 +142,46 @@ export default async function trainSmoke(t) {
   const summary = await fs.readFile(path.join(runDir, 'summary.md'), 'utf8');
   if (!summary.includes('e2e: the wizard starts a Smoke run')) throw new Error("summary.md lacks the run's note");
   t.log(`run ${path.basename(runDir)}: ${metric.replace(/\s+/g, ' ')}`);
+
+  // 9. the trained model in the review gallery: an ONNX export first (the gallery runs ONNX)
+  await page.getByTestId('run-review').click();
+  await page.getByTestId('run-review-hint').waitFor({ state: 'visible', timeout: 30_000 });
+  if (!/export ONNX/i.test((await page.getByTestId('run-review-hint').textContent()) ?? '')) throw new Error('"Review predictions" without an export does not say to export ONNX first');
+  await page.getByTestId('export-menu').scrollIntoViewIfNeeded();
+  await page.getByTestId('export-run').click();
+  await page.waitForFunction(
+    () => {
+      const err = document.querySelector('[data-testid="export-error"]');
+      if (err) throw new Error(`the ONNX export failed in the UI: ${err.textContent}`);
+      return !!document.querySelector('[data-testid="export-result"]');
+    },
+    null,
+    { timeout: 180_000, polling: 500 },
+  );
+  const onnx = path.join(runDir, 'weights', 'best.onnx');
+  await fs.access(onnx).catch(() => {
+    throw new Error(`${onnx} was not written by the export`);
+  });
+  await page.getByTestId('run-review').click();
+  await page.getByTestId('review-page').waitFor({ state: 'visible', timeout: 30_000 });
+  const q = new URLSearchParams(new URL(page.url()).hash.split('?')[1] ?? '');
+  if (q.get('model') !== onnx || q.get('split') !== 'val') throw new Error(`the gallery opened on ${page.url()}, not on ${onnx} and the val split`);
+  await page.getByTestId('review-run').click();
+  await page.waitForFunction(
+    () => {
+      const err = document.querySelector('[data-testid="review-error"], [data-testid="job-error"], [data-testid="predict-error"]');
+      if (err) throw new Error(`predictions failed in the UI: ${err.textContent}`);
+      return !!document.querySelector('[data-testid="review-totals"]');
+    },
+    null,
+    { timeout: 180_000, polling: 250 },
+  );
+  const totals = await page.getByTestId('review-totals').evaluate((e) => ({ tp: Number(e.dataset.tp), fp: Number(e.dataset.fp), fn: Number(e.dataset.fn) }));
+  const images = Number(await page.getByTestId('review-grid').getAttribute('data-total'));
+  // every val cell is either found (TP) or missed (FN): their sum is the val split's ground truth
+  if (!(images > 0) || !(totals.tp + totals.fn > 0) || Object.values(totals).some((v) => !Number.isInteger(v) || v < 0)) {
+    throw new Error(`the gallery of the trained model shows ${images} images and ${JSON.stringify(totals)}`);
+  }
+  await t.screenshot('review-trained');
+  t.log(`review of the trained model: ${images} val images, ${JSON.stringify(totals)}`);
 }

@@ -3,7 +3,7 @@ import { Evaluations } from './Evaluations';
 import { ExportMenu } from '../models/ExportMenu';
 import { Accordion, Alert, Badge, Button, Center, Code, Group, Loader, Modal, Paper, Progress, SimpleGrid, Stack, Table, Text, Title, Tooltip } from '@mantine/core';
 import type { PerClassMetrics, RunDetail, RunSummary } from '../../../../electron/shared/contract';
-import { useSpotter } from '../../state/react';
+import { useSpotter, useTransport } from '../../state/react';
 import {
   etaSeconds,
   selectEvalJob,
@@ -160,6 +160,7 @@ function RunHeader({ summary }: { summary: RunSummary }) {
   const evaluateRun = useSpotter((s) => s.evaluateRun);
   const evalJob = useSpotter(selectEvalJob(summary.dir));
   const [confirmEval, setConfirmEval] = useState(false);
+  const [reviewHint, setReviewHint] = useState<string | null>(null);
   const datasets = useSpotter(selectDatasets);
   const running = summary.status === 'running';
   const resumable = summary.status === 'stopped' || summary.status === 'crashed' || summary.status === 'failed';
@@ -230,6 +231,7 @@ function RunHeader({ summary }: { summary: RunSummary }) {
               Evaluate on test split
             </Button>
           )}
+          {evaluable && <ReviewPredictionsButton summary={summary} onHint={setReviewHint} />}
           <Button variant="default" onClick={fineTune} disabled={!hasWeights || running} data-testid="run-finetune">
             Fine-tune from this
           </Button>
@@ -248,6 +250,11 @@ function RunHeader({ summary }: { summary: RunSummary }) {
         <Text size="sm" c="dimmed">
           Stopping gracefully: the current epoch ends, is validated and saved; last.pt and best.pt stay valid.
         </Text>
+      )}
+      {reviewHint && (
+        <Alert color="orange" variant="light" icon={<IconAlert />} p="xs" withCloseButton onClose={() => setReviewHint(null)} data-testid="run-review-hint">
+          {reviewHint}
+        </Alert>
       )}
       {actionError && (
         <Alert color="red" variant="light" icon={<IconAlert />} p="xs" data-testid="run-action-error">
@@ -547,6 +554,43 @@ function PerClass({ rows, note, testId }: { rows: PerClassMetrics[]; note: strin
         </Table.Tbody>
       </Table>
     </Stack>
+  );
+}
+
+/**
+ * Opens the review gallery on this run's ONNX export and its dataset's val split. The gallery runs ONNX
+ * models: without an export of this run, it says so and points at the export menu below.
+ */
+function ReviewPredictionsButton({ summary, onHint: setHint }: { summary: RunSummary; onHint(hint: string | null): void }) {
+  const transport = useTransport();
+  const navigate = useSpotter((s) => s.navigate);
+  const datasets = useSpotter(selectDatasets);
+  const [busy, setBusy] = useState(false);
+  const open = async () => {
+    setBusy(true);
+    setHint(null);
+    try {
+      const models = await transport.call('review.models', {});
+      const own = models.filter((m) => m.origin === 'run' && dirOf(dirOf(m.path)) === summary.dir && m.path.endsWith('.onnx'));
+      const model = own.find((m) => baseName(m.path) === 'best.onnx') ?? own[0];
+      if (!model) {
+        setHint('This run has no ONNX export yet: export ONNX under "Export and deploy" below, then review its predictions.');
+        return;
+      }
+      const ds = datasets?.find((d) => d.dir === dirOf(summary.dataset) || d.dir === summary.dataset);
+      navigate({ name: 'review', model: model.path, dataset: ds?.dir ?? dirOf(summary.dataset), split: 'val' });
+    } catch (err) {
+      setHint((err as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Tooltip label="This run's ONNX export on its dataset's val split, against the ground truth: errors per image, per class, at any threshold" multiline w={300}>
+      <Button variant="default" onClick={() => void open()} loading={busy} data-testid="run-review">
+        Review predictions
+      </Button>
+    </Tooltip>
   );
 }
 
