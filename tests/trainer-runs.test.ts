@@ -16,6 +16,7 @@ import { createTrainerHandlers } from '../electron/core/trainer/handlers.js';
 import { bestRow, parseResultsCsv, pickMetrics, rowRecord } from '../electron/core/trainer/results.js';
 import { checkResumable, listRuns, loadRun, prepareRun, readRecord, reserveRunDir, resolveDevice, sanitizeLabel, yoloCommand } from '../electron/core/trainer/runs.js';
 import { checkpointEpoch } from '../electron/core/trainer/checkpoint.js';
+import { isSameProcess, processStartMs, PROCESS_STARTED_MS } from '../electron/core/trainer/proc.js';
 import { tempDir, testContext } from './helpers/core.js';
 import { shared } from './helpers/shared.js';
 import { coco8Copy, copyRun, fixtureRun, hasTrainer, TRAINER_PYTHON } from './trainer-fixture.js';
@@ -258,9 +259,43 @@ describe.skipIf(!hasTrainer)('rebuilding a run from its folder', () => {
     await setRec(c, { status: 'running', pid: 999_999_999, host: os.hostname(), boot_time: boot() });
     const d = await copyRun(run, ws, '20250101-000003_rebooted');
     await setRec(d, { status: 'running', pid: process.pid, host: os.hostname(), boot_time: boot() - 86_400_000 });
+    // a live process with the recorded start: running; the same pid started at another time (a restarted
+    // container hands out the same small pids): not the run's process, crashed
+    const e = await copyRun(run, ws, '20250101-000004_started');
+    await setRec(e, { status: 'running', pid: process.pid, pid_started_ms: PROCESS_STARTED_MS, host: os.hostname(), boot_time: boot() });
+    const f = await copyRun(run, ws, '20250101-000005_reused');
+    await setRec(f, { status: 'running', pid: process.pid, pid_started_ms: PROCESS_STARTED_MS - 3_600_000, host: os.hostname(), boot_time: boot() });
     const list = await listRuns(ws, new Set([c]));
     const status = Object.fromEntries(list.map((r) => [r.name, r.status]));
-    expect(status).toEqual({ '20250101-000000_live': 'running', '20250101-000001_elsewhere': 'running', '20250101-000002_mine': 'running', '20250101-000003_rebooted': 'crashed' });
+    expect(status).toEqual({
+      '20250101-000000_live': 'running',
+      '20250101-000001_elsewhere': 'running',
+      '20250101-000002_mine': 'running',
+      '20250101-000003_rebooted': 'crashed',
+      '20250101-000004_started': 'running',
+      '20250101-000005_reused': 'crashed',
+    });
+  });
+
+  it("another process's start is read back as recorded (Linux /proc), so a reused pid is told apart", async () => {
+    if (process.platform !== 'linux') {
+      console.log('skipped: process starts are read from /proc on Linux only');
+      return;
+    }
+    const before = Date.now();
+    const child = execa('sleep', ['30']);
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      const started = processStartMs(child.pid!);
+      expect(started).not.toBeNull();
+      expect(Math.abs(started! - before)).toBeLessThan(3_000); // btime is whole seconds; a tick is 10 ms
+      expect(isSameProcess(child.pid!, started)).toBe(true);
+      expect(isSameProcess(child.pid!, started! - 60_000)).toBe(false);
+    } finally {
+      child.kill();
+      await child.catch(() => undefined);
+    }
+    expect(isSameProcess(child.pid!, null)).toBe(false); // gone
   });
 
   it('lists plain Ultralytics run folders and skips folders being prepared', async () => {

@@ -49,7 +49,7 @@ export function ort(): Promise<Ort> {
 }
 
 /** Whether onnxruntime-node's folder holds the CUDA provider library. */
-function cudaInstalled(): boolean {
+export function cudaInstalled(): boolean {
   try {
     const require = createRequire(import.meta.url ?? path.join(process.cwd(), 'x.js'));
     const base = path.join(path.dirname(require.resolve('onnxruntime-node/package.json')), 'bin');

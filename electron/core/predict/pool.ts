@@ -15,7 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ImagePrediction } from '../../shared/review.js';
-import { Engine, ort as loadOrt, type PredictOptions, type StageTimes } from './engine.js';
+import { cudaInstalled, Engine, ort as loadOrt, type PredictOptions, type StageTimes } from './engine.js';
 import { readModelMeta, type ModelMeta } from './onnx-meta.js';
 
 /** The built worker beside the running bundle, or null (sources under Vitest/tsx). */
@@ -54,9 +54,11 @@ export interface PredictPool {
   close(): Promise<void>;
 }
 
-function defaultWorkers(): number {
+function defaultWorkers(cuda: boolean): number {
   const env = process.env.SPOTTER_PREDICT_WORKERS;
   if (env !== undefined && env !== '' && Number.isInteger(Number(env))) return Math.max(0, Number(env));
+  // with the CUDA provider, one session holds the GPU: more would each take GPU memory and queue on it
+  if (cuda) return 1;
   const cpus = os.availableParallelism?.() ?? os.cpus().length;
   // a few sessions with a few threads each beat one session with all of them (small convolutions scale
   // poorly over threads, and one image decodes while another runs): 2→2×1, 4→2×2, 8→3×2, 16→4×4
@@ -112,7 +114,7 @@ class WorkerSlot {
 export async function openPool(model: string, o: PoolOptions = {}): Promise<PredictPool> {
   const meta = await readModelMeta(model);
   const file = builtWorkerFile();
-  const n = o.workers ?? defaultWorkers();
+  const n = o.workers ?? defaultWorkers(o.cuda !== false && cudaInstalled());
   const times: StageTimes = { pre: 0, infer: 0, post: 0 };
   const cpus = os.availableParallelism?.() ?? os.cpus().length;
   if (!file || n === 0) {

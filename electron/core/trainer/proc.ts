@@ -2,6 +2,7 @@
  * Small process helpers on the injected spawn (ctx.spawn is execa): one-shot commands with their
  * output, and line streaming of long ones. Never a shell string: file + argument array.
  */
+import { readFileSync } from 'node:fs';
 import readline from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { CoreContext } from '../context.js';
@@ -53,6 +54,42 @@ export function eachLine(stream: Readable | null | undefined, onLine: (line: str
 }
 
 /** True while a process with this id exists (EPERM: exists, not ours). */
+/** When a process started (ms since the epoch, to a clock tick), from /proc on Linux; null elsewhere or when gone. */
+function procStartMs(pid: number): number | null {
+  if (process.platform !== 'linux') return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // the command name (field 2) may hold spaces and parentheses: fields after the last ')'
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[19]); // field 22, starttime, in clock ticks after boot
+    const btime = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
+    if (!Number.isFinite(ticks) || !Number.isFinite(btime)) return null;
+    return Math.round(btime * 1000 + ticks * 10); // USER_HZ is 100 on every Linux ABI Node runs on
+  } catch {
+    return null;
+  }
+}
+
+/** This process's start (ms since the epoch), measured the way other processes' starts are. */
+export const PROCESS_STARTED_MS = procStartMs(process.pid) ?? Math.round(Date.now() - process.uptime() * 1000);
+
+/** When a process started: this process's everywhere, others' on Linux; null when it cannot be told or the process is gone. */
+export function processStartMs(pid: number): number | null {
+  return pid === process.pid ? PROCESS_STARTED_MS : procStartMs(pid);
+}
+
+/**
+ * Whether `pid` still names the process that started at `startedMs`: a pid reused by another process
+ * (a restarted container gives the app the same small pid) is not it. Without a recorded start (older
+ * records) or where starts cannot be read, whether the pid is alive.
+ */
+export function isSameProcess(pid: number, startedMs: number | null | undefined): boolean {
+  if (!isAlive(pid)) return false;
+  if (startedMs === null || startedMs === undefined) return true;
+  const now = processStartMs(pid);
+  return now === null || Math.abs(now - startedMs) <= 2_000;
+}
+
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

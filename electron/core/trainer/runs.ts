@@ -27,7 +27,7 @@ import { checkDataset } from '../datasets/health.js';
 import { exists, writeFileAtomic } from '../fsutil.js';
 import type { JobContext } from '../jobs/jobs.js';
 import { datasetInfo, type DatasetInfo } from './dataset.js';
-import { isAlive } from './proc.js';
+import { isSameProcess, processStartMs, PROCESS_STARTED_MS } from './proc.js';
 import { checkpointEpoch } from './checkpoint.js';
 import { bestRow, parseResultsCsv, pickMetrics, rowRecord } from './results.js';
 import { parseEventLine, startSidecar, type Sidecar, type SidecarFailure } from './sidecar.js';
@@ -57,6 +57,8 @@ export const RunRecord = z
     host: z.string(),
     boot_time: z.number(),
     pid: z.number().int().nullable().default(null),
+    /** when that process started (ms since the epoch): a reused pid is not the run's process */
+    pid_started_ms: z.number().nullable().default(null),
     model: z.string(),
     task: z.enum(['detect', 'segment']).default('detect'),
     dataset: z.object({
@@ -191,12 +193,13 @@ export async function loadRun(dir: string, active?: ReadonlySet<string>): Promis
   if (rec.status === 'running' && !active?.has(path.resolve(dir))) {
     const sameBoot = rec.host === os.hostname() && Math.abs(rec.boot_time - bootTime()) <= 120_000;
     // another host's run (a shared workspace) cannot be judged from here: left as it is
-    if (rec.host === os.hostname() && (!sameBoot || rec.pid === null || !isAlive(rec.pid))) {
+    if (rec.host === os.hostname() && (!sameBoot || rec.pid === null || !isSameProcess(rec.pid, rec.pid_started_ms))) {
       const ended = await lastActivity(dir);
       rec.status = 'crashed';
       rec.ended_at = ended;
       if (rec.started_at) rec.duration_seconds += Math.max(0, (Date.parse(ended) - Date.parse(rec.started_at)) / 1000);
       rec.pid = null;
+      rec.pid_started_ms = null;
       const fromCsv = await metricsFromResults(dir);
       if (fromCsv) {
         rec.metrics = fromCsv.metrics;
@@ -525,6 +528,7 @@ export async function prepareRun(
     host: os.hostname(),
     boot_time: bootTime(),
     pid: process.pid,
+    pid_started_ms: PROCESS_STARTED_MS,
     model,
     task: /-seg\b/.test(path.basename(model)) ? 'segment' : ds.task,
     dataset: { data_yaml: ds.dataYaml, root: ds.root, hash: ds.hash, classes: ds.classes, split_seed: ds.splitSeed, train_images: ds.trainImages },
@@ -687,6 +691,7 @@ export async function trainRun(ctx: CoreContext, dirIn: string, python: string, 
     env: { SPOTTER_TENSORBOARD: rec.tensorboard ? '1' : '0' },
   });
   rec.pid = sidecar.pid ?? process.pid;
+  rec.pid_started_ms = sidecar.pid ? processStartMs(sidecar.pid) : PROCESS_STARTED_MS;
   await save();
   hooks.onStart?.(sidecar);
   const r = await sidecar.result;
@@ -722,6 +727,7 @@ export async function trainRun(ctx: CoreContext, dirIn: string, python: string, 
   rec.ended_at = ended.toISOString();
   rec.duration_seconds += (ended.getTime() - started.getTime()) / 1000;
   rec.pid = null;
+  rec.pid_started_ms = null;
   if (!r.done) {
     const fromCsv = await metricsFromResults(dir);
     if (fromCsv) {

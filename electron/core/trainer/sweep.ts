@@ -18,7 +18,7 @@ import { TRAIN_ARG_NAME, TrainRequest } from '../../shared/contract.js';
 import type { CoreContext } from '../context.js';
 import { writeFileAtomic } from '../fsutil.js';
 import { CancelledError, type JobContext } from '../jobs/jobs.js';
-import { isAlive } from './proc.js';
+import { isSameProcess, PROCESS_STARTED_MS } from './proc.js';
 import { loadAnyRun, reserveRunDir, runsDir, sanitizeLabel, SWEEPS_DIR, utcStamp, type TrainOutcome, type TrainRequestParsed } from './runs.js';
 import { cell, f3, formatDuration } from './summary.js';
 
@@ -51,6 +51,8 @@ export const SweepRecord = z
     /** who runs it: a `running` sweep whose process is gone on this machine was interrupted */
     host: z.string(),
     pid: z.number().int().nullable().default(null),
+    /** when that process started (ms since the epoch): a reused pid is not the sweep's process */
+    pid_started_ms: z.number().nullable().default(null),
     /** the request every run starts from (Ultralytics names), before the grid's values are applied */
     request: z.record(z.string(), z.unknown()),
     grid: z.record(z.string(), z.array(GridValueSchema)),
@@ -193,6 +195,7 @@ export async function createSweep(ctx: CoreContext, workspace: string, plan: Swe
     status: 'running',
     host: os.hostname(),
     pid: process.pid,
+    pid_started_ms: PROCESS_STARTED_MS,
     request: plan.request,
     grid: plan.grid,
     runs: plan.runs.map((r) => ({ params: r.params, label: r.label, status: 'queued' })),
@@ -219,7 +222,7 @@ function bestIndex(runs: Array<{ status: string; metrics: RunMetrics | null }>):
  * `running` sweep whose process is gone on this machine as stopped with its queue skipped.
  */
 export async function sweepSummary(workspace: string, rec: SweepRecord, file: string, active?: ReadonlySet<string>): Promise<SweepSummary> {
-  const interrupted = rec.status === 'running' && rec.host === os.hostname() && (rec.pid === null || (rec.pid !== process.pid && !isAlive(rec.pid)));
+  const interrupted = rec.status === 'running' && rec.host === os.hostname() && (rec.pid === null || !isSameProcess(rec.pid, rec.pid_started_ms));
   const runs: SweepSummary['runs'] = [];
   for (const r of rec.runs) {
     const dir = r.run ? path.join(runsDir(workspace), r.run) : null;
@@ -376,6 +379,7 @@ export async function runSweep(ctx: CoreContext, workspace: string, sweep: { id:
     rec.status = job.signal.aborted ? 'stopped' : rec.error || (ran.length > 0 && ran.every((r) => r.status === 'failed')) ? 'failed' : 'done';
     rec.ended_at = new Date().toISOString();
     rec.pid = null;
+    rec.pid_started_ms = null;
     const b = bestIndex(rec.runs);
     rec.best = b >= 0 ? rec.runs[b]!.run : null;
     await save();
