@@ -204,11 +204,55 @@ export default async function review(t) {
   await t.screenshot('batch-written');
   await page.keyboard.press('Escape');
 
+  // 8b. the way back: the batch (as CVAT would export it after correction: the same images and XML)
+  // re-imported as a new version of the dataset. The preview says every batch image is corrected.
+  await page.getByTestId('nav-import').click();
+  if (await page.getByTestId('import-reset').isVisible()) await page.getByTestId('import-reset').click();
+  await page.getByTestId('type-path').click();
+  await page.getByTestId('source-path-input').fill(dir);
+  await page.getByTestId('source-path-input').press('Enter');
+  await page.getByTestId('import-as').waitFor({ state: 'visible', timeout: 60_000 });
+  await page.getByTestId('import-as-mode').getByText('A new version of a dataset').click();
+  await page.locator(`[data-testid="import-as"][data-base$="${datasetName}"]`).waitFor({ timeout: 10_000 });
+  await page.waitForFunction(
+    () => {
+      const err = document.querySelector('[data-testid="import-error"], [data-testid="job-error"], [data-testid="merge-conflict"]');
+      if (err) throw new Error(`the merge preview failed in the UI: ${err.textContent}`);
+      const b = document.querySelector('[data-testid="import-start"]');
+      return !!document.querySelector('[data-testid="merge-preview"]') && !!b && !b.hasAttribute('disabled') && b.getAttribute('data-loading') !== 'true';
+    },
+    null,
+    { timeout: 120_000, polling: 250 },
+  );
+  const preview = page.getByTestId('merge-preview');
+  const corrected = Number(await preview.getAttribute('data-replaced'));
+  const added = Number(await preview.getAttribute('data-added'));
+  if (corrected !== batchImages || added !== 0) throw new Error(`the merge preview says ${corrected} corrected and ${added} added; the batch holds ${batchImages} images of the dataset`);
+  // the COCO model pre-annotated none of the dataset's classes: sent back as they are, those images lose their boxes, and the preview says so
+  const emptied = Number(await preview.getAttribute('data-emptied'));
+  if (boxes === 0 && emptied !== batchImages) throw new Error(`the batch has no boxes, yet the preview says ${emptied} of its ${batchImages} images lose their boxes`);
+  await t.screenshot('merge-preview');
+  await page.getByTestId('import-start').click();
+  await page.waitForFunction(
+    () => {
+      const err = document.querySelector('[data-testid="import-error"], [data-testid="job-error"]');
+      if (err) throw new Error(`the merge failed in the UI: ${err.textContent}`);
+      return !!document.querySelector('[data-testid="health-report"]');
+    },
+    null,
+    { timeout: 180_000, polling: 250 },
+  );
+  const version = ((await page.getByTestId('dataset-name').textContent()) ?? '').trim();
+  if (version !== `${datasetName}_v2`) throw new Error(`the merge made "${version}", not ${datasetName}_v2`);
+  const report = JSON.parse(await fs.readFile(path.join(t.workspace, 'datasets', version, 'report.json'), 'utf8'));
+  if (report.merge?.replaced !== batchImages || report.merge?.base_name !== datasetName) throw new Error(`${version}/report.json records the merge as ${JSON.stringify(report.merge)}`);
+  t.log(`merged the batch back: ${version}, ${corrected} images corrected`);
+  await page.getByTestId('nav-review').click();
+  await page.getByTestId('review-page').waitFor({ state: 'visible' });
+
   // 9. any folder of images (no ground truth): everything is unlabelled; its batch as a COCO 1.0 zip,
   // pre-annotated with the model's own classes
-  const datasetsDir = path.join(t.workspace, 'datasets');
-  const [datasetDir] = (await fs.readdir(datasetsDir, { withFileTypes: true })).filter((d) => d.isDirectory() && !d.name.startsWith('.'));
-  const folder = path.join(datasetsDir, datasetDir.name, 'images', 'val');
+  const folder = path.join(t.workspace, 'datasets', datasetName, 'images', 'val');
   await page.getByTestId('review-source-mode').getByText('Folder of images').click();
   await page.getByTestId('review-folder').fill(folder);
   await page.getByTestId('review-run').click();

@@ -14,7 +14,8 @@ import { writeBatch } from '../electron/core/review/batch.js';
 import { extractZip } from '../electron/core/datasets/zip.js';
 import { standaloneJob } from '../electron/core/jobs/jobs.js';
 import { datasetHash } from '../electron/core/trainer/dataset.js';
-import { SplitEntry } from '../electron/shared/schemas.js';
+import { ImportOptions, SplitEntry } from '../electron/shared/schemas.js';
+import { inspectImport } from '../electron/core/datasets/importer.js';
 import type { CoreContext } from '../electron/core/context.js';
 import type { BatchResult } from '../electron/shared/review.js';
 import { hasSharedData, shared } from './helpers/shared.js';
@@ -90,6 +91,13 @@ describe.skipIf(!hasSharedData)('re-importing a corrected batch with --base', ()
     );
     await fs.writeFile(xmlFile, lines.join('\n'));
 
+    // the import preview (inspect with a base) says what the merge will do, and writes nothing
+    const preview = await inspectImport(ImportOptions.parse({ sources: [batch.dir], base: baseDir }), standaloneJob(), ctx);
+    expect(preview.merge).toMatchObject({ base: baseDir, baseName: 'rbc', replaced: batch.images, added: 2, ambiguous: 0, newClasses: [], conflict: null });
+    expect(preview.merge!.baseImages).toBe((await splitOf(baseDir)).length);
+    expect(await snapshot(baseDir)).toEqual(before);
+    expect(await fs.readdir(path.dirname(baseDir))).toEqual(['rbc']);
+
     const res = await importDataset(ctx, [batch.dir], '', { out: undefined, base: baseDir });
     expect(res.dir).toBe(path.join(work, 'datasets', 'rbc_v2'));
     const m = res.report.merge!;
@@ -152,6 +160,24 @@ describe.skipIf(!hasSharedData)('re-importing a corrected batch with --base', ()
     const err = await expectImportError(importDataset(ctx, [copy], '', { out: path.join(work, 'typo-out'), base: baseDir, dupThreshold: -1 }));
     expect(err.message).toMatch(/"RBC".*"rbc".*--map/);
     expect(await fs.readdir(work)).not.toContain('typo-out');
+    // the preview reports it (the class table can map it) instead of failing, and with the mapping it is gone
+    const preview = await inspectImport(ImportOptions.parse({ sources: [copy], base: baseDir, dupThreshold: -1 }), standaloneJob(), ctx);
+    expect(preview.merge!.conflict).toMatch(/"RBC".*"rbc"/);
+    expect(preview.notes).toContainEqual(expect.objectContaining({ severity: 'error', code: 'merge-class-conflict' }));
+    const mapped = await inspectImport(ImportOptions.parse({ sources: [copy], base: baseDir, dupThreshold: -1, classMap: { RBC: 'rbc' } }), standaloneJob(), ctx);
+    expect(mapped.merge).toMatchObject({ conflict: null, newClasses: [], replaced: batch.images });
+  });
+
+  it('the preview counts corrected images that come back without a box (their labels would become empty)', async () => {
+    const copy = path.join(work, 'emptied');
+    await fs.cp(batch.dir, copy, { recursive: true });
+    const xml = path.join(copy, 'annotations.xml');
+    await fs.writeFile(xml, (await fs.readFile(xml, 'utf8')).replace(/\n\s*<box [\s\S]*?<\/box>/g, ''));
+    const preview = await inspectImport(ImportOptions.parse({ sources: [copy], base: baseDir, dupThreshold: -1 }), standaloneJob(), ctx);
+    expect(preview.objects).toBe(0);
+    // every image of the blood-cell dataset has cells labelled
+    expect(preview.merge).toMatchObject({ replaced: batch.images, emptied: batch.images });
+    expect(preview.notes).toContainEqual(expect.objectContaining({ severity: 'warning', code: 'merge-emptied' }));
   });
 
   it('tells apart images of one name in two splits (<split>__<name> in the batch, COCO 1.0 round trip)', async () => {

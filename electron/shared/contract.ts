@@ -96,6 +96,29 @@ export interface InspectResult {
   licenses: DatasetReport['licenses'];
   counts: Record<string, number>;
   notes: InspectNote[];
+  /** when importing as a new version of a dataset (ImportOptions.base): what the merge would do */
+  merge?: MergePreview;
+}
+
+/** A corrected re-import merged into a new version of a dataset, before it runs. */
+export interface MergePreview {
+  /** the base dataset's folder and name */
+  base: string;
+  baseName: string;
+  baseImages: number;
+  baseClasses: string[];
+  /** base images whose labels the re-import replaces */
+  replaced: number;
+  /** of those, images the base labels but the re-import has no object on: they become empty */
+  emptied: number;
+  /** re-imported images that are new to the base */
+  added: number;
+  /** re-imported images whose names match several base images that differ in content: not used */
+  ambiguous: number;
+  /** classes the base lacks, appended after its own */
+  newClasses: string[];
+  /** a class that differs from a base class only in case or spacing: the merge refuses it until mapped */
+  conflict: string | null;
 }
 
 export interface ImportResult {

@@ -38,7 +38,7 @@ import type { KnownImage } from './health.js';
 import { buildMapping, type ClassMapping } from './mapping.js';
 import { mapLimit } from '../pool.js';
 import { exactDuplicatePairs, finishDataset, labelText, makeSplitFolders, rememberImage, yieldEvery256 } from './output.js';
-import { runMerge } from '../review/merge.js';
+import { previewMerge, runMerge } from '../review/merge.js';
 
 // ------------------------------------------------------------------ reading
 
@@ -351,6 +351,8 @@ export async function inspectImport(input: ImportOptionsParsed, job: JobContext,
     const items = groupItems(prep, mapping);
     const grouping = computeGroups(items, opts.group);
     const missing = prep.images.filter((i) => !i.path).length;
+    const merge = opts.base ? await previewMerge(opts.base, prep.images, mapping.names, prep.notes) : undefined;
+    if (merge?.conflict) prep.notes.push({ severity: 'error', code: 'merge-class-conflict', message: `${merge.conflict}: the merge is refused until it is mapped` });
     const subsets = [...new Set(prep.images.map((i) => i.subset).filter((s): s is string => !!s))];
     const instancesOf = new Map<string, { instances: number; images: Set<number> }>();
     prep.images.forEach((img, i) => {
@@ -394,6 +396,7 @@ export async function inspectImport(input: ImportOptionsParsed, job: JobContext,
       licenses: uniqueLicenses(prep),
       counts: prep.counts,
       notes: capNotes(prep.notes, missing),
+      ...(merge && { merge }),
     };
   } finally {
     await prep.cleanup();

@@ -18,7 +18,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import YAML from 'yaml';
 import type { CoreContext } from '../context.js';
-import type { ImportResult } from '../../shared/contract.js';
+import type { ImportResult, MergePreview } from '../../shared/contract.js';
 import {
   DatasetReport,
   MappingFile,
@@ -85,8 +85,9 @@ async function sha1Of(file: string): Promise<string | null> {
   }
 }
 
-export async function runMerge(opts: ImportOptionsParsed, job: JobContext, ctx: CoreContext): Promise<ImportResult> {
-  const baseDir = path.resolve(opts.base!);
+/** A Spotter dataset to merge into: its classes, split entries, report and mapping. */
+async function readBase(base: string) {
+  const baseDir = path.resolve(base);
   const baseYaml = path.join(baseDir, 'data.yaml');
   let yamlDoc: unknown;
   try {
@@ -101,6 +102,107 @@ export async function runMerge(opts: ImportOptionsParsed, job: JobContext, ctx: 
   const entries = parsedEntries.data;
   const baseReport = DatasetReport.safeParse(JSON.parse(await fs.readFile(path.join(baseDir, 'report.json'), 'utf8').catch(() => 'null')));
   const baseMapping = MappingFile.safeParse(JSON.parse(await fs.readFile(path.join(baseDir, 'mapping.json'), 'utf8').catch(() => 'null')));
+  return { baseDir, baseYaml, baseNames, entries, baseReport, baseMapping };
+}
+
+/**
+ * The re-import's classes by name onto the base's list: new ones appended; one that differs from a
+ * base class only in case or spacing is a conflict (a typo would otherwise become a new class).
+ */
+function mapOntoBase(baseNames: readonly string[], names: readonly string[]): { finalNames: string[]; newClasses: string[]; conflict: string | null } {
+  const finalNames = [...baseNames];
+  const newClasses: string[] = [];
+  for (const t of names) {
+    if (finalNames.includes(t)) continue;
+    const near = baseNames.find((b) => norm(b.trim()) === norm(t.trim()));
+    if (near) return { finalNames, newClasses, conflict: `class "${t}" is not in the base dataset, but "${near}" is: map it (--map "${t}=${near}") or rename it in the export` };
+    finalNames.push(t);
+    newClasses.push(t);
+  }
+  return { finalNames, newClasses, conflict: null };
+}
+
+/**
+ * Which re-imported images are the base's (by file name; ambiguous names told apart by content):
+ * base entry → re-imported image for those, the indices of the others (added), and how many could
+ * not be told apart (not used; a note each).
+ */
+async function matchToBase(images: ReadonlyArray<{ name: string; path?: string | null; ref?: string }>, entries: readonly SplitEntry[], baseDir: string, notes: ImportNote[]) {
+  const byFlat = new Map<string, number>(), byFile = new Map<string, number[]>(), bySource = new Map<string, number[]>(), bySourceBase = new Map<string, number[]>();
+  const push = (m: Map<string, number[]>, k: string, v: number) => {
+    const l = m.get(k);
+    if (l) l.push(v);
+    else m.set(k, [v]);
+  };
+  entries.forEach((e, k) => {
+    const file = basenameOf(e.file);
+    byFlat.set(norm(`${e.split}__${file}`), k);
+    push(byFile, norm(file), k);
+    push(bySource, norm(e.source), k);
+    push(bySourceBase, norm(basenameOf(e.source)), k);
+  });
+  const matchOf: Array<number | undefined> = [];
+  const skippedImg = new Set<number>();
+  for (const [i, img] of images.entries()) {
+    const b = norm(basenameOf(img.name));
+    let cands: number[] = byFlat.has(b) ? [byFlat.get(b)!] : (bySource.get(norm(img.name)) ?? byFile.get(b) ?? bySourceBase.get(b) ?? []);
+    if (cands.length > 1 && img.path) {
+      const mine = await sha1Of(img.path);
+      const same: number[] = [];
+      for (const k of cands) if (mine && (await sha1Of(path.join(baseDir, entries[k]!.file))) === mine) same.push(k);
+      cands = same;
+    }
+    if (cands.length > 1 || (cands.length === 0 && (byFile.get(b)?.length ?? 0) > 1)) {
+      notes.push({ severity: 'warning', code: 'merge-ambiguous', message: `${cands.length || byFile.get(b)!.length} images of the base are named ${basenameOf(img.name)}; cannot tell which one this is, so it was not used`, file: img.name, item: img.ref });
+      skippedImg.add(i);
+      matchOf.push(undefined);
+      continue;
+    }
+    matchOf.push(cands[0]);
+  }
+  const replacedBy = new Map<number, number>(); // base entry → re-imported image
+  for (const [i, k] of matchOf.entries()) {
+    if (k === undefined) continue;
+    if (replacedBy.has(k)) notes.push({ severity: 'warning', code: 'merge-duplicate', message: `two re-imported images match ${entries[k]!.file}; the last one was used`, file: images[i]!.name });
+    replacedBy.set(k, i);
+  }
+  const added = images.map((_, i) => i).filter((i) => matchOf[i] === undefined && !skippedImg.has(i));
+  return { replacedBy, added, ambiguous: skippedImg.size };
+}
+
+/**
+ * What a merge would do, for the import preview (inspect with a base): nothing is written. A class
+ * conflict is reported here (the mapping table can fix it) instead of thrown.
+ */
+export async function previewMerge(base: string, images: ReadonlyArray<{ name: string; path?: string | null; ref?: string; objects: readonly unknown[] }>, mappedNames: readonly string[], notes: ImportNote[]): Promise<MergePreview> {
+  const { baseDir, baseNames, entries } = await readBase(base);
+  const { newClasses, conflict } = mapOntoBase(baseNames, mappedNames);
+  const { replacedBy, added, ambiguous } = await matchToBase(images, entries, baseDir, notes);
+  // corrected images that come back without a single object while the base labels them: their boxes go
+  let emptied = 0;
+  for (const [k, i] of replacedBy) {
+    if (images[i]!.objects.length > 0) continue;
+    const e = entries[k]!;
+    const lbl = path.join(baseDir, 'labels', e.split, basenameOf(e.file).replace(/\.[^.]+$/, '') + '.txt');
+    if ((await fs.readFile(lbl, 'utf8').catch(() => '')).trim()) emptied++;
+  }
+  if (emptied) notes.push({ severity: 'warning', code: 'merge-emptied', message: `${emptied} corrected image${emptied === 1 ? ' has' : 's have'} no objects in the re-import: the new version labels ${emptied === 1 ? 'it' : 'them'} as empty (the base keeps its boxes)` });
+  return {
+    base: baseDir,
+    baseName: path.basename(baseDir),
+    baseImages: entries.length,
+    baseClasses: baseNames,
+    replaced: replacedBy.size,
+    emptied,
+    added: added.length,
+    ambiguous,
+    newClasses,
+    conflict,
+  };
+}
+
+export async function runMerge(opts: ImportOptionsParsed, job: JobContext, ctx: CoreContext): Promise<ImportResult> {
+  const { baseDir, baseYaml, baseNames, entries, baseReport, baseMapping } = await readBase(opts.base!);
   const task = baseReport.success ? baseReport.data.task : opts.task;
   const baseHash = await datasetHash(baseYaml);
 
@@ -127,15 +229,10 @@ export async function runMerge(opts: ImportOptionsParsed, job: JobContext, ctx: 
 
     // ---- classes: by name onto the base's list
     const mapping = buildMapping(prep.categories, prep.images, opts.classMap);
-    const finalNames = [...baseNames];
-    const newClasses: string[] = [];
-    for (const t of mapping.names) {
-      if (finalNames.includes(t)) continue;
-      const near = baseNames.find((b) => norm(b.trim()) === norm(t.trim()));
-      if (near) throw new ImportError(`class "${t}" is not in the base dataset, but "${near}" is: map it (--map "${t}=${near}") or rename it in the export`, opts.sources[0]);
-      finalNames.push(t);
-      newClasses.push(t);
-      notes.push({ severity: 'warning', code: 'merge-new-class', message: `class "${t}" is not in the base dataset; it was added as class ${finalNames.length - 1}` });
+    const { finalNames, newClasses, conflict } = mapOntoBase(baseNames, mapping.names);
+    if (conflict) throw new ImportError(conflict, opts.sources[0]);
+    for (const [i, t] of newClasses.entries()) {
+      notes.push({ severity: 'warning', code: 'merge-new-class', message: `class "${t}" is not in the base dataset; it was added as class ${baseNames.length + i}` });
     }
     const classOf = (category: string): number | undefined => {
       const t = mapping.targetOf(category);
@@ -143,47 +240,8 @@ export async function runMerge(opts: ImportOptionsParsed, job: JobContext, ctx: 
     };
 
     // ---- match re-imported images to the base's by name
-    const byFlat = new Map<string, number>(), byFile = new Map<string, number[]>(), bySource = new Map<string, number[]>(), bySourceBase = new Map<string, number[]>();
-    const push = (m: Map<string, number[]>, k: string, v: number) => {
-      const l = m.get(k);
-      if (l) l.push(v);
-      else m.set(k, [v]);
-    };
-    entries.forEach((e, k) => {
-      const file = basenameOf(e.file);
-      byFlat.set(norm(`${e.split}__${file}`), k);
-      push(byFile, norm(file), k);
-      push(bySource, norm(e.source), k);
-      push(bySourceBase, norm(basenameOf(e.source)), k);
-    });
-    const matchOf: Array<number | undefined> = [];
-    let skipped = 0;
-    const skippedImg = new Set<number>();
-    for (const [i, img] of prep.images.entries()) {
-      const b = norm(basenameOf(img.name));
-      let cands: number[] = byFlat.has(b) ? [byFlat.get(b)!] : (bySource.get(norm(img.name)) ?? byFile.get(b) ?? bySourceBase.get(b) ?? []);
-      if (cands.length > 1 && img.path) {
-        const mine = await sha1Of(img.path);
-        const same: number[] = [];
-        for (const k of cands) if (mine && (await sha1Of(path.join(baseDir, entries[k]!.file))) === mine) same.push(k);
-        cands = same;
-      }
-      if (cands.length > 1 || (cands.length === 0 && (byFile.get(b)?.length ?? 0) > 1)) {
-        notes.push({ severity: 'warning', code: 'merge-ambiguous', message: `${cands.length || byFile.get(b)!.length} images of the base are named ${basenameOf(img.name)}; cannot tell which one this is, so it was not used`, file: img.name, item: img.ref });
-        skipped++;
-        skippedImg.add(i);
-        matchOf.push(undefined);
-        continue;
-      }
-      matchOf.push(cands[0]);
-    }
-    const replacedBy = new Map<number, number>(); // base entry → re-imported image
-    for (const [i, k] of matchOf.entries()) {
-      if (k === undefined) continue;
-      if (replacedBy.has(k)) notes.push({ severity: 'warning', code: 'merge-duplicate', message: `two re-imported images match ${entries[k]!.file}; the last one was used`, file: prep.images[i]!.name });
-      replacedBy.set(k, i);
-    }
-    const added = prep.images.map((_, i) => i).filter((i) => matchOf[i] === undefined && !skippedImg.has(i));
+    const { replacedBy, added, ambiguous } = await matchToBase(prep.images, entries, baseDir, notes);
+    let skipped = ambiguous;
 
     // ---- facts: base images and added images (sizes, content hashes, near-duplicates)
     const wantHashes = opts.dupThreshold >= 0;

@@ -44,11 +44,12 @@ export function SplitSettings() {
         <Group grow gap="xs" align="flex-start">
           <TextInput
             label="Dataset name"
-            value={settings.name}
+            value={settings.base ? '' : settings.name}
+            placeholder={settings.base ? 'the next version: <dataset>_v2, _v3…' : undefined}
             onChange={(e) => setSettings({ name: e.currentTarget.value })}
             data-testid="dataset-name"
             spellCheck={false}
-            disabled={locked}
+            disabled={locked || !!settings.base}
           />
           <div title="Detect writes boxes; segment writes polygons (boxes-only objects are reported)">
             <Text size="sm" fw={500} mb={4}>

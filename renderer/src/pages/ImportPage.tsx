@@ -19,6 +19,7 @@ import { JobProgress } from '../components/JobProgress';
 import { InspectSummary } from '../components/InspectSummary';
 import { Licenses } from '../components/Licenses';
 import { ClassMappingTable } from '../components/ClassMappingTable';
+import { ImportAs } from '../components/ImportAs';
 import { GroupingPreview } from '../components/GroupingPreview';
 import { SplitSettings } from '../components/SplitSettings';
 import { PathInput } from '../components/PathInput';
@@ -66,6 +67,7 @@ export function ImportPage() {
 
       {inspect && (
         <>
+          <ImportAs />
           <SimpleGrid cols={{ base: 1, lg: 2 }} spacing="md">
             <InspectSummary result={inspect} />
             <Stack gap="md">
@@ -128,7 +130,7 @@ function SourcesPanel() {
           Choose folder…
         </Button>
         {!typing && (
-          <Button variant="subtle" size="xs" onClick={() => setTyping(true)} disabled={locked}>
+          <Button variant="subtle" size="xs" onClick={() => setTyping(true)} disabled={locked} data-testid="type-path">
             Type a path…
           </Button>
         )}
@@ -176,6 +178,7 @@ function StartBar() {
   const inspecting = useSpotter(selectInspecting);
   const runJob = useSpotter(selectRunJob);
   const startImport = useSpotter((s) => s.startImport);
+  const base = useSpotter((s) => s.settings.base);
   return (
     <Paper withBorder p="md" radius="md" pos="sticky" bottom={8} style={{ zIndex: 5 }} shadow="sm" data-testid="start-bar">
       <Stack gap="sm">
@@ -186,7 +189,9 @@ function StartBar() {
               ? problems.join(' ')
               : inspecting
                 ? 'Waiting for the inspect to finish…'
-                : 'Writes images/, labels/, data.yaml, split.json, health.json and mapping.json, atomically.'}
+                : base
+                  ? 'Writes a new version beside the dataset (images/, labels/, data.yaml, split.json, …), atomically; the dataset itself is not touched.'
+                  : 'Writes images/, labels/, data.yaml, split.json, health.json and mapping.json, atomically.'}
           </Text>
           <Tooltip label={problems.join(' ')} disabled={!problems.length}>
             <Button

@@ -33,6 +33,8 @@ export interface ImportSettings {
   guardGap: number | null;
   dupThreshold: number;
   keepCrowd: boolean;
+  /** '' : a new dataset; else the folder of a workspace dataset this import becomes a new version of (a corrected re-import) */
+  base: string;
 }
 
 export const DEFAULT_SETTINGS: ImportSettings = {
@@ -46,6 +48,7 @@ export const DEFAULT_SETTINGS: ImportSettings = {
   guardGap: null,
   dupThreshold: 4,
   keepCrowd: true,
+  base: '',
 };
 
 /** What an inspect was asked about: results for other sources are not shown, other settings mark it out of date. */
@@ -105,7 +108,7 @@ function rowsFromInspect(result: InspectResult, previous: ClassRow[]): ClassRow[
 const sourcesKey = (sources: string[]) => JSON.stringify(sources);
 /** The settings the inspect result depends on (grouping preview, crowd counts); the rest only matter to the run. */
 const inspectSettingsKey = (st: ImportSettings) =>
-  JSON.stringify([st.groupMode, st.groupMode === 'custom' ? st.groupRegex : '', st.guardGap, st.keepCrowd]);
+  JSON.stringify([st.groupMode, st.groupMode === 'custom' ? st.groupRegex : '', st.guardGap, st.keepCrowd, st.base]);
 
 /** The Import page's state before anything was dropped (also what "Start over" returns to). */
 function initialImportState() {
@@ -309,6 +312,7 @@ export function selectImportOptions(s: State): ImportOptions {
     guardGap: st.guardGap ?? undefined,
     dupThreshold: st.dupThreshold,
     classMap,
+    ...(st.base && { base: st.base }),
   };
 }
 
@@ -344,13 +348,16 @@ export function selectImportProblems(s: State): string[] {
     else if (inspectJob?.status === 'cancelled') problems.push('Inspecting was cancelled: inspect the sources again.');
     else if (!selectCurrentInspect(s)) problems.push('Inspect the sources first.');
   }
-  if (!st.name.trim()) problems.push('Give the dataset a name.');
+  if (!st.name.trim() && !st.base) problems.push('Give the dataset a name.');
+  const conflict = selectCurrentInspect(s)?.merge?.conflict;
+  if (st.base && conflict) problems.push(`Merge: ${conflict.split(': map it')[0]}; map it in the class table.`);
   if (!st.keepSplits && st.ratios.reduce((a, b) => a + b, 0) <= 0) problems.push('The split ratios add up to 0.');
   if (st.groupMode === 'custom') {
     const err = regexProblem(st.groupRegex);
     if (err) problems.push(err);
   }
-  if (s.inspect && !s.classRows.some((r) => !r.drop)) problems.push('Every class is dropped.');
+  // a new version keeps the base's classes: a corrected batch may name none of them
+  if (s.inspect && !st.base && !s.classRows.some((r) => !r.drop)) problems.push('Every class is dropped.');
   return problems;
 }
 
