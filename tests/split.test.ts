@@ -268,24 +268,20 @@ describe('stratification, ratios and options', () => {
     expect(() => splitDataset(items, [], { ratios: [1, 0, 0], seed: 0 })).toThrow(/0 group keys for 1 items/);
   });
 
-  it('is fast enough for 100k images in 20k groups', () => {
+  it('groups, splits and audits 100k images in 20k groups (its speed is measured by npm run bench)', () => {
     let a = 12345;
     const rnd = () => (a = (Math.imul(a, 1103515245) + 12345) >>> 0) / 2 ** 32;
     const items: GroupItem[] = Array.from({ length: 100_000 }, (_x, i) => ({
       name: `site${i % 20_000}/shot_${i}.jpg`,
       classes: Array.from({ length: Math.floor(rnd() * 8) }, () => Math.floor(rnd() ** 3 * 20)),
     }));
-    const t0 = performance.now();
     const g = computeGroups(items, 'auto');
     const r = splitDataset(items, g.keys, { ratios: [0.8, 0.1, 0.1], seed: 1, frames: g.frames });
     const audit = auditSplits(items, g.keys, r.splits, { frames: g.frames });
-    const ms = performance.now() - t0;
     expect(g.strategy).toBe('folder');
     expect(g.groups).toBe(20_000);
     expect(audit.group_crossings).toBe(0);
     expect(Math.abs(count(r.splits, 'val') - 10_000)).toBeLessThan(200);
-    // Linear-ish work: well under a second on a desktop; generous for loaded CI machines.
-    expect(ms).toBeLessThan(20_000);
   });
 });
 

@@ -173,9 +173,7 @@ describe('the sidecar runner', () => {
       const ctx = await testContext();
       let sc: ReturnType<typeof startSidecar> | null = null;
       sc = startSidecar(ctx, { python, args: ['ignore'], logFile: log, stopTimeoutMs: 1500, onEvent: (e) => e.type === 'setup' && sc?.stop() });
-      const t0 = Date.now();
-      const r = await sc.result;
-      expect(Date.now() - t0).toBeLessThan(20_000);
+      const r = await sc.result; // the stand-in never exits by itself: the test ends only through the kill
       expect(r.killed).toBe(true);
       expect(r.signal).toBe('SIGKILL');
       expect(r.failure).toBeNull(); // a stop, not a failure
