@@ -9,13 +9,13 @@
 //     generated and cached), then a steady programmatic scroll top to bottom (BENCH_GALLERY_SPEED px/s,
 //     default 3000) recording requestAnimationFrame intervals, then confidence slider steps (ArrowRight)
 //     timed from the key press to the TP/FP/FN totals' update.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { launchServe } from '../scripts/serve-process.mjs';
 
 const N_IMAGES = Number(process.env.BENCH_GALLERY_IMAGES ?? 10_000);
 const SPEED = Number(process.env.BENCH_GALLERY_SPEED ?? 3000);
@@ -86,43 +86,6 @@ async function predictModule(root, tmp) {
   });
   process.env.SPOTTER_PREDICT_WORKER ??= path.join(root, 'dist', 'cli', 'predict-worker.mjs');
   return import(pathToFileURL(outfile).href);
-}
-
-async function startServe(root, dataDir, workspace) {
-  const proc = spawn(process.execPath, ['bin/spotter.mjs', 'serve', '--port', '0', '--data-dir', dataDir, '--workspace', workspace, '--print-url-json'], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, SPOTTER_DATA_DIR: dataDir },
-  });
-  const logs = [];
-  proc.stderr.on('data', (c) => logs.push(String(c)));
-  const info = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('spotter serve printed no URL within 60 s')), 60_000);
-    readline.createInterface({ input: proc.stdout }).on('line', (line) => {
-      try {
-        const msg = JSON.parse(line);
-        if (msg && typeof msg.url === 'string') {
-          clearTimeout(timer);
-          resolve(msg);
-        }
-      } catch {
-        logs.push(line + '\n');
-      }
-    });
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`spotter serve exited (${code}):\n${logs.join('').slice(-3000)}`));
-    });
-  });
-  const stop = async () => {
-    if (proc.exitCode !== null) return;
-    const exited = new Promise((r) => proc.once('exit', r));
-    proc.kill('SIGTERM');
-    const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(t);
-  };
-  return { url: info.url, logs, stop };
 }
 
 export async function benchGallery({ root, tmp, log }) {
@@ -205,7 +168,7 @@ export async function benchGallery({ root, tmp, log }) {
 /** 3. the browser: `spotter serve` + Chromium on the review page of the cached set. */
 export async function measureGallery({ root, dataDir, ws, model, dataset, expected, chromiumPath, log }) {
   let t;
-  const server = await startServe(root, dataDir, ws);
+  const server = await launchServe({ root, dataDir, workspace: ws });
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({
     executablePath: chromiumPath,

@@ -9,12 +9,11 @@
  *
  *   node e2e/run.mjs [name-filter]     CHROMIUM=/path/to/chromium to use another browser
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
+import { launchServe } from '../scripts/serve-process.mjs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -50,43 +49,11 @@ function trainerEnv() {
   return existsSync(file) ? { SPOTTER_TRAINER_PYTHON: readFileSync(file, 'utf8').trim() } : {};
 }
 
-/** `spotter serve` on a random port; resolves once it printed its {url, token} line. */
+/** `spotter serve` on a random port, in a fresh data dir and workspace. */
 async function startServe(name) {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), `spotter-e2e-${name}-data-`));
   const workspace = await fs.mkdtemp(path.join(os.tmpdir(), `spotter-e2e-${name}-ws-`));
-  const args = ['bin/spotter.mjs', 'serve', '--port', '0', '--data-dir', dataDir, '--workspace', workspace, '--print-url-json'];
-  const proc = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SPOTTER_DATA_DIR: dataDir, ...trainerEnv() } });
-  const log = [];
-  proc.stderr.on('data', (c) => log.push(String(c)));
-  const info = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('spotter serve printed no URL within 60 s')), 60_000);
-    const lines = readline.createInterface({ input: proc.stdout });
-    lines.on('line', (line) => {
-      log.push(line + '\n');
-      try {
-        const msg = JSON.parse(line);
-        if (msg && typeof msg.url === 'string') {
-          clearTimeout(timer);
-          resolve(msg);
-        }
-      } catch {
-        // other output
-      }
-    });
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`spotter serve exited (${code}) before printing its URL:\n${log.join('').slice(-4000)}`));
-    });
-  });
-  const stop = async () => {
-    if (proc.exitCode !== null) return;
-    const exited = new Promise((r) => proc.once('exit', r));
-    proc.kill('SIGTERM');
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
-  };
-  return { url: info.url, token: info.token, dataDir, workspace, log, stop };
+  return { ...(await launchServe({ root, dataDir, workspace, env: trainerEnv() })), dataDir, workspace };
 }
 
 async function waitReady(page) {
