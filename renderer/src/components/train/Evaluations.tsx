@@ -3,7 +3,7 @@ import { Badge, Group, Stack, Table, Text } from '@mantine/core';
 import type { Evaluation, RunSummary } from '../../../../electron/shared/contract';
 import { errorMessage } from '../../lib/paths';
 import { useTransport } from '../../state/react';
-import { f3 } from './format';
+import { MetricTd } from './MetricTd';
 
 const on = (e: Evaluation) => (e.split === 'set' ? `evaluation set ${e.set ?? '?'}` : e.split === 'test' ? 'test split (final check)' : 'val split');
 
@@ -61,18 +61,10 @@ export function Evaluations({ summary }: { summary: RunSummary }) {
                   </Badge>
                 )}
               </Table.Td>
-              <Table.Td ta="right" ff="monospace">
-                {f3(e.metrics?.mAP50_95)}
-              </Table.Td>
-              <Table.Td ta="right" ff="monospace">
-                {f3(e.metrics?.mAP50)}
-              </Table.Td>
-              <Table.Td ta="right" ff="monospace">
-                {f3(e.metrics?.precision)}
-              </Table.Td>
-              <Table.Td ta="right" ff="monospace">
-                {f3(e.metrics?.recall)}
-              </Table.Td>
+              <MetricTd value={e.metrics?.mAP50_95} />
+              <MetricTd value={e.metrics?.mAP50} />
+              <MetricTd value={e.metrics?.precision} />
+              <MetricTd value={e.metrics?.recall} />
               <Table.Td>
                 <Text size="xs" c="dimmed">
                   {new Date(e.evaluatedAt).toLocaleString()}

@@ -4,6 +4,7 @@ import type { RunComparison, RunSummary } from '../../../../electron/shared/cont
 import { useSpotter } from '../../state/react';
 import { selectComparison, selectRunDir, selectRunsAt } from '../../state/runs';
 import { baseName, deltaMark, f3, formatDuration, signed3, STATUS_COLOR, VERDICT_COLOR } from './format';
+import { MetricTd } from './MetricTd';
 
 /** Every run of the workspace, newest first, with its key metrics and its verdict against the baseline. */
 export function RunsTable({ runs }: { runs: RunSummary[] }) {
@@ -81,12 +82,8 @@ export function RunsTable({ runs }: { runs: RunSummary[] }) {
                 <Table.Td ta="right">
                   {r.epochsCompleted}/{r.epochs}
                 </Table.Td>
-                <Table.Td ta="right" ff="monospace">
-                  {f3(r.metrics?.mAP50_95)}
-                </Table.Td>
-                <Table.Td ta="right" ff="monospace">
-                  {f3(r.metrics?.mAP50)}
-                </Table.Td>
+                <MetricTd value={r.metrics?.mAP50_95} />
+                <MetricTd value={r.metrics?.mAP50} />
                 <Table.Td>
                   <VersusBaseline run={r} cmp={byDir.get(r.dir)} />
                 </Table.Td>

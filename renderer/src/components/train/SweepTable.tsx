@@ -4,7 +4,8 @@ import type { SweepSummary } from '../../../../electron/shared/contract';
 import { useSpotter } from '../../state/react';
 import { selectSweepJob, selectSweeps, selectSweepsError } from '../../state/runs';
 import { IconAlert } from '../icons';
-import { baseName, f3, formatDuration, STATUS_COLOR } from './format';
+import { baseName, formatDuration, STATUS_COLOR } from './format';
+import { MetricTd } from './MetricTd';
 
 const SWEEP_STATUS_COLOR: Record<SweepSummary['status'], string> = { running: 'blue', done: 'green', stopped: 'yellow', failed: 'red' };
 const RUN_STATUS_COLOR: Record<SweepSummary['runs'][number]['status'], string> = { ...STATUS_COLOR, queued: 'gray', skipped: 'gray' };
@@ -110,18 +111,10 @@ export function SweepTable({ sweep }: { sweep: SweepSummary }) {
                       {r.status}
                     </Badge>
                   </Table.Td>
-                  <Table.Td ta="right" ff="monospace">
-                    {f3(r.metrics?.precision)}
-                  </Table.Td>
-                  <Table.Td ta="right" ff="monospace">
-                    {f3(r.metrics?.recall)}
-                  </Table.Td>
-                  <Table.Td ta="right" ff="monospace">
-                    {f3(r.metrics?.mAP50)}
-                  </Table.Td>
-                  <Table.Td ta="right" ff="monospace" fw={best ? 700 : undefined}>
-                    {f3(r.metrics?.mAP50_95)}
-                  </Table.Td>
+                  <MetricTd value={r.metrics?.precision} />
+                  <MetricTd value={r.metrics?.recall} />
+                  <MetricTd value={r.metrics?.mAP50} />
+                  <MetricTd value={r.metrics?.mAP50_95} bold={best} />
                   <Table.Td ta="right">{formatDuration(r.durationSeconds)}</Table.Td>
                   <Table.Td>
                     <Text size="xs" c="dimmed" truncate maw={260}>
