@@ -21,6 +21,7 @@ import { registerPredictCommands } from './predict-commands.js';
 import { registerEvalSetCommands } from './evalset-commands.js';
 import { registerReviewCommands } from './review-commands.js';
 import { registerModelsCommands } from './models-commands.js';
+import { registerWeightsCommands } from './weights-commands.js';
 import { registerSweepCommands } from './sweep-commands.js';
 import { appRoot, cliJob, cliOptionName, ExitCode, keepAwake, makeContext, parseIntArg, parseRatios, printHealth } from './common.js';
 
@@ -233,6 +234,7 @@ export async function main(argv: string[]): Promise<number> {
   registerEvalSetCommands(program, ctxOf);
   registerReviewCommands(program, ctxOf);
   registerModelsCommands(program, ctxOf);
+  registerWeightsCommands(program, ctxOf);
   registerSweepCommands(program, ctxOf);
 
   try {

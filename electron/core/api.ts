@@ -18,6 +18,7 @@ import { createTrainerHandlers } from './trainer/handlers.js';
 import { createPredictHandlers } from './predict/handlers.js';
 import { createReviewHandlers } from './review/handlers.js';
 import { createModelsHandlers } from './models/handlers.js';
+import { createWeightsHandlers } from './trainer/weights-handlers.js';
 
 import type { Emit, HandlerDeps } from './deps.js';
 export type { Emit };
@@ -126,6 +127,7 @@ export async function createCoreApi(ctx: CoreContext, emit: Emit, options: CoreA
     },
     ...createReviewHandlers(deps),
     ...createModelsHandlers(deps),
+    ...createWeightsHandlers(deps),
     'datasets.addEvalSet': async ({ dir, name, sources }) => ({
       jobId: jobs.start('evalset', async (job) => {
         await addEvalSet(ctx, dir, name, sources, job);

@@ -185,9 +185,23 @@ export type JobKind =
   | 'predict'
   | 'batch'
   | 'export'
-  | 'install';
+  | 'install'
+  | 'download';
 
 // ---------------------------------------------------------------- training
+
+/** Pretrained (COCO) weights of one of the wizard's architectures, in the app's data folder once downloaded. */
+export interface PretrainedInfo {
+  /** e.g. yolo11n.pt */
+  name: string;
+  /** where it is, or will be once downloaded */
+  path: string;
+  url: string;
+  downloaded: boolean;
+  bytes: number | null;
+  /** whether the server answers (null when downloaded, or not asked) */
+  online: boolean | null;
+}
 
 export interface TrainerEnvStatus {
   /** the trainer environment exists and its import check passed */
@@ -418,6 +432,8 @@ export const CallInputs = {
   'datasets.check': DirInput.extend({ imgsz: z.number().int().positive().default(640) }),
   'trainer.env': Empty,
   'trainer.setup': z.object({ repair: z.boolean().default(false), wheelhouse: z.string().optional() }),
+  'weights.pretrained': z.object({ model: z.string().min(1) }),
+  'weights.download': z.object({ model: z.string().min(1) }),
   'runs.list': Empty,
   'runs.get': DirInput,
   'runs.start': TrainRequest,
@@ -505,6 +521,8 @@ export interface CallOutputs {
   'datasets.check': JobStarted;
   'trainer.env': TrainerEnvStatus;
   'trainer.setup': JobStarted;
+  'weights.pretrained': PretrainedInfo;
+  'weights.download': JobStarted;
   'runs.list': RunSummary[];
   'runs.get': RunDetail;
   'runs.start': JobStarted & { dir: string };
@@ -552,6 +570,7 @@ export interface JobResults {
   batch: BatchResult;
   export: ExportResult;
   install: ExportFormatInfo[];
+  download: PretrainedInfo;
 }
 
 export interface EventPayloads {

@@ -6,6 +6,7 @@ import { useSpotter } from '../../state/react';
 import { selectDatasets, selectMode } from '../../state/app';
 import { selectFinetuneSources } from '../../state/runs';
 import { TestSpentAlert } from './TestSpentAlert';
+import { PretrainedOffer } from './PretrainedOffer';
 import { datasetItemOf, modelOf, PRESETS, selectForm, selectWizardDataset, type ModelFamily, type ModelSize, type ModelSource, type PresetName } from '../../state/train';
 import { SEVERITY_COLOR } from '../Severity';
 import { formatCount, plural } from '../../lib/paths';
@@ -222,8 +223,9 @@ export function ModelStep() {
           </Text>
           <Text size="sm" c="dimmed">
             A .yaml is the architecture alone: training starts from random weights, which needs more epochs than fine-tuning. Spotter never downloads
-            pretrained weights (training stays offline); to start from pretrained weights, pick a local .pt file you already have.
+            pretrained weights by itself (training stays offline): download them here when the network is there, or pick a local .pt file you already have.
           </Text>
+          <PretrainedOffer model={model} />
         </Stack>
       )}
       {form.modelSource === 'pt' && <PtPicker />}
