@@ -69,9 +69,8 @@ async function predictModule(root, tmp) {
     stdin: {
       contents: [
         "export { buildReviewSet } from './electron/core/predict/handlers.ts';",
-        "export { cacheFile, normalizeSource, reviewKey } from './electron/core/predict/cache.ts';",
+        "export { normalizeSource, reviewKey, writeReviewSet } from './electron/core/predict/cache.ts';",
         "export { standaloneJob } from './electron/core/jobs/jobs.ts';",
-        "export { writeFileAtomic } from './electron/core/fsutil.ts';",
         "export { readDatasetDetail, readDatasetImages } from './electron/core/datasets/store.ts';",
       ].join('\n'),
       resolveDir: root,
@@ -135,9 +134,7 @@ export async function benchGallery({ root, tmp, log }) {
     predictMode = 'replicated';
   }
   const predictSeconds = (performance.now() - t) / 1000;
-  const file = pm.cacheFile(ws, set.key);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  await pm.writeFileAtomic(file, JSON.stringify(set));
+  const { file } = await pm.writeReviewSet(ws, set);
   const predictions = set.images.reduce((n, i) => n + i.pred.length, 0);
   log(`gallery: ${set.images.length} images, ${predictions} predictions (${predictMode}), cache ${(fs.statSync(file).size / 2 ** 20).toFixed(1)} MB`);
 

@@ -17,6 +17,7 @@ import { JobManager, standaloneJob } from '../electron/core/jobs/jobs.js';
 import type { HandlerDeps } from '../electron/core/deps.js';
 import { createPredictHandlers } from '../electron/core/predict/handlers.js';
 import { getReviewSet } from '../electron/core/predict/cache.js';
+import { decodeReviewSet } from '../electron/shared/review-codec.js';
 import { ImportOptions } from '../electron/shared/schemas.js';
 import { hasSharedData, REPO_ROOT, shared } from './helpers/shared.js';
 import { tempDir, testContext } from './helpers/core.js';
@@ -65,7 +66,9 @@ describe.skipIf(!hasSharedData)('review handlers', () => {
     expect(progress.some((p) => p.jobId === jobId && p.stage === 'predict' && p.done === p.total && p.total === summary.images)).toBe(true);
     const set = (await getReviewSet(deps, source))!;
     expect(set.key).toBe(summary.key);
-    expect(existsSync(path.join(ws, 'cache', 'predictions', `${set.key}.json`))).toBe(true);
+    expect(existsSync(path.join(ws, 'cache', 'predictions', `${set.key}.jsonl`))).toBe(true);
+    // review.get sends the same set, compact
+    expect(decodeReviewSet((await h['review.get']({ source }))!)).toEqual(set);
     // the dataset's classes first (coco8 has all 80 COCO names): ground truth and predictions share indices
     const detail = JSON.parse(await fs.readFile(path.join(dataset, 'report.json'), 'utf8')) as { names: string[] };
     expect(set.classes.slice(0, set.datasetClasses)).toEqual(detail.names);
@@ -74,7 +77,8 @@ describe.skipIf(!hasSharedData)('review handlers', () => {
     expect(withGt.length).toBeGreaterThan(0);
     for (const im of set.images) {
       expect(im.pred.every((p, i) => i === 0 || im.pred[i - 1]!.score >= p.score)).toBe(true);
-      expect(im.pred.every((p) => p.score > 0.001 && set.classes[p.cls] !== undefined)).toBe(true);
+      // stored to 1e-5: a score just above the 0.001 floor may read back as 0.001
+      expect(im.pred.every((p) => p.score >= set.confFloor && set.classes[p.cls] !== undefined)).toBe(true);
       for (const g of im.gt ?? []) expect(g.box[2]).toBeLessThanOrEqual(im.width + 1e-6);
     }
     // a person in ground truth is found as a person (class mapped by name, boxes in pixels)
@@ -100,7 +104,7 @@ describe.skipIf(!hasSharedData)('review handlers', () => {
     const source = { model, folder: shared('real', 'coco8-ultralytics', 'images'), split: 'val' as const };
     const { jobId } = await h['review.predict']({ source, force: true });
     await deps.jobs.wait(jobId);
-    const set = (await h['review.get']({ source }))!;
+    const set = decodeReviewSet((await h['review.get']({ source }))!);
     expect(set.images).toHaveLength(8);
     expect(set.images.every((i) => i.gt === null)).toBe(true);
     expect(set.datasetClasses).toBe(0);

@@ -2,7 +2,8 @@
  * Labelling batches (electron/core/review/batch.ts) on real data: the blood-cell export renamed to
  * spaces, Cyrillic and XML-special characters, imported with Spotter's importer; a batch written in
  * both CVAT formats; each re-imported with Spotter's importer: images, boxes (1e-3 px), class names
- * and the confidence attribute survive.
+ * and the confidence attribute survive. Per-class thresholds (the gallery's, else the model card's)
+ * in 'disagree' and in the pre-annotations.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs/promises';
@@ -10,7 +11,7 @@ import path from 'node:path';
 import { CancelledError, JobManager, standaloneJob } from '../electron/core/jobs/jobs.js';
 import { createReviewHandlers } from '../electron/core/review/handlers.js';
 import { runPredictJob } from '../electron/core/predict/handlers.js';
-import type { JobFinished } from '../electron/shared/contract.js';
+import { CallInputs, type JobFinished } from '../electron/shared/contract.js';
 import type { HandlerDeps } from '../electron/core/deps.js';
 import { coco8Copy } from './trainer-fixture.js';
 import { shared } from './helpers/shared.js';
@@ -18,7 +19,8 @@ import { extractZip } from '../electron/core/datasets/zip.js';
 import { parseXmlFile } from '../electron/core/datasets/xml.js';
 import { selectBatch, writeBatch } from '../electron/core/review/batch.js';
 import { buildMatchIndex, countsAt } from '../electron/shared/review-metrics.js';
-import type { Box, ReviewSet } from '../electron/shared/review.js';
+import type { Box, ModelCard, ReviewSet } from '../electron/shared/review.js';
+import { writeModelCard } from '../electron/core/models/card.js';
 import type { CoreContext } from '../electron/core/context.js';
 import { hasSharedData } from './helpers/shared.js';
 import { tempDir, testContext } from './helpers/core.js';
@@ -191,8 +193,7 @@ describe.skipIf(!hasSharedData)('the review.exportBatch job with a real model', 
     const f1 = finished.find((f) => f.jobId === first.jobId)!;
     expect(f1.status).toBe('failed');
     expect(f1.error).toMatch(/predict first/);
-    // (runPredictJob does not create the cache folder itself yet: reported to its owner)
-    await fs.mkdir(path.join(ws, 'cache', 'predictions'), { recursive: true });
+    // (runPredictJob creates the cache folder itself)
     await runPredictJob(deps, source, false, standaloneJob());
     const second = await handlers['review.exportBatch'](input);
     await jobs.wait(second.jobId);
@@ -205,5 +206,119 @@ describe.skipIf(!hasSharedData)('the review.exportBatch job with a real model', 
     expect((await fs.readdir(path.join(r.dir, 'images'))).length).toBe(r.images);
     const xml = await fs.readFile(r.annotations, 'utf8');
     expect((xml.match(/<box /g) ?? []).length).toBe(r.boxes);
+  });
+});
+
+describe.skipIf(!hasSharedData)('per-class thresholds', () => {
+  const conf = 0.3, raised = 0.7;
+  /** the class with the most false positives scored in [conf, raised), and how many it has per image */
+  let X = '';
+  let fpsOfX: number[] = [];
+  const disagree = (extra: { perClass?: Record<string, number> } = {}) => ({ mode: 'disagree' as const, conf, iou: 0.5, limit: 1000, ...extra });
+  const cardWith = (perClass: Record<string, number>): ModelCard => ({
+    schema: 1,
+    name: 'perturbed',
+    version: null,
+    file: 'perturbed.onnx',
+    format: 'onnx',
+    task: 'detect',
+    imgsz: [416, 416],
+    names: set.classes,
+    thresholds: { default: 0.5, perClass, iou: 0.7 },
+    metrics: null,
+    perClass: [],
+    run: null,
+    createdAt: new Date().toISOString(),
+    updatedAt: new Date().toISOString(),
+  });
+
+  beforeAll(() => {
+    const m = buildMatchIndex(set, 0.5).matches;
+    const perClass = set.classes.map((_, c) => set.images.map((im, i) => im.pred.filter((p, k) => p.cls === c && p.score >= conf && p.score < raised && m[i]![k]! < 0).length));
+    const best = perClass.map((l) => l.reduce((a, b) => a + b, 0)).reduce((b, n, c, all) => (n > all[b]! ? c : b), 0);
+    X = set.classes[best]!;
+    fpsOfX = perClass[best]!;
+  });
+
+  it("disagree: a class with a raised threshold drops its false positives from the selection", () => {
+    expect(fpsOfX.reduce((a, b) => a + b, 0)).toBeGreaterThan(1);
+    const plain = selectBatch(set, disagree());
+    const own = selectBatch(set, disagree({ perClass: { [X]: raised } }));
+    const c = countsAt(buildMatchIndex(set, 0.5), { default: conf, perClass: { [X]: raised } });
+    const c0 = countsAt(buildMatchIndex(set, 0.5), conf);
+    // exactly the images with an error at the gallery's operating point, each with its error count
+    expect(own.map((p) => p.index).sort((a, b) => a - b)).toEqual(set.images.map((_, i) => i).filter((i) => c.fp[i]! + c.fn[i]! > 0));
+    for (const p of own) expect(p.score).toBe(c.fp[p.index]! + c.fn[p.index]!);
+    expect(own[0]!.reason).toContain(`conf ${conf} (${X} ${raised})`);
+    // X's false positives below the raised threshold are gone, image by image
+    const xi = set.classes.indexOf(X);
+    expect(c.classes[xi]!.fp).toBe(c0.classes[xi]!.fp - fpsOfX.reduce((a, b) => a + b, 0));
+    set.images.forEach((_, i) => expect(c.fp[i]).toBe(c0.fp[i]! - fpsOfX[i]!));
+    // the selection says so: its false positives, summed from the reasons, are fewer by exactly those
+    const fpOf = (l: typeof own) => l.reduce((n, p) => n + Number(/^(\d+) FP, \d+ FN at /.exec(p.reason)![1]), 0);
+    expect(fpOf(own)).toBe(fpOf(plain) - fpsOfX.reduce((a, b) => a + b, 0));
+  });
+
+  it("the model card's saved thresholds apply when the selection has none; the selection's own (even none) win", () => {
+    const card = cardWith({ [X]: raised });
+    const own = selectBatch(set, disagree({ perClass: { [X]: raised } }));
+    expect(selectBatch(set, disagree(), card)).toEqual(own);
+    expect(selectBatch(set, disagree({ perClass: {} }), card)).toEqual(selectBatch(set, disagree()));
+    // the card's default too, when the selection gives no conf
+    expect(selectBatch(set, { mode: 'disagree', iou: 0.5, limit: 1000 }, card)).toEqual(selectBatch(set, { mode: 'disagree', conf: 0.5, perClass: { [X]: raised }, iou: 0.5, limit: 1000 }));
+  });
+
+  it("review.exportBatch takes the gallery's per-class thresholds (0 to 1) with the selection", () => {
+    const input = { source: { model: '/m.onnx', dataset: '/d' }, format: 'coco', selection: { mode: 'disagree', conf, perClass: { [X]: raised } } };
+    expect(CallInputs['review.exportBatch'].parse(input).selection).toMatchObject({ conf, perClass: { [X]: raised }, iou: 0.5 });
+    expect(CallInputs['review.exportBatch'].parse({ ...input, selection: { mode: 'disagree' } }).selection.perClass).toBeUndefined();
+    expect(CallInputs['review.exportBatch'].safeParse({ ...input, selection: { mode: 'disagree', perClass: { [X]: 1.5 } } }).success).toBe(false);
+  });
+
+  /** COCO annotations of a written batch: [class name, confidence] per box. */
+  async function cocoBoxes(r: { annotations: string }, into: string): Promise<Array<[string, number]>> {
+    await extractZip(r.annotations, into);
+    const coco = JSON.parse(await fs.readFile(path.join(into, 'annotations', 'instances_default.json'), 'utf8')) as {
+      categories: Array<{ id: number; name: string }>;
+      annotations: Array<{ category_id: number; attributes: { confidence: number } }>;
+    };
+    const name = new Map(coco.categories.map((c) => [c.id, c.name]));
+    return coco.annotations.map((a) => [name.get(a.category_id)!, a.attributes.confidence]);
+  }
+
+  function expectedBoxes(files: Array<{ from: string }>, thr: (cls: string) => number): Array<[string, number]> {
+    return files.flatMap((f) =>
+      set.images
+        .find((i) => i.path === f.from)!
+        .pred.filter((p) => p.score >= thr(set.classes[p.cls]!))
+        .map((p): [string, number] => [set.classes[p.cls]!, Math.round(p.score * 1e4) / 1e4]),
+    );
+  }
+
+  it('the written pre-annotations: the class keeps its own threshold, the others go down to the batch conf', async () => {
+    const pre = 0.2;
+    const r = await writeBatch(set, { out: path.join(work, 'per-class'), name: 'own', format: 'coco', conf: pre, selection: disagree({ perClass: { [X]: raised } }) }, standaloneJob());
+    const manifest = JSON.parse(await fs.readFile(path.join(r.dir, 'batch.json'), 'utf8'));
+    expect(manifest.per_class_conf).toEqual({ [X]: raised });
+    const boxes = await cocoBoxes(r, path.join(work, 'per-class-coco'));
+    expect(boxes).toEqual(expectedBoxes(manifest.files, (n) => (n === X ? raised : pre)));
+    expect(boxes.filter(([n]) => n === X).length).toBeGreaterThan(0);
+    expect(boxes.every(([n, s]) => n !== X || s >= raised)).toBe(true);
+    // the other classes are not cut at the raised threshold
+    expect(boxes.some(([n, s]) => n !== X && s < raised)).toBe(true);
+    expect(await fs.readFile(path.join(r.dir, 'README.md'), 'utf8')).toContain(`\`${X}\` ${raised}`);
+  });
+
+  it('the card saved beside the model after predicting applies when the selection carries none', async () => {
+    const model = path.join(work, 'models', 'perturbed.onnx');
+    await fs.mkdir(path.dirname(model), { recursive: true });
+    await writeModelCard(model, cardWith({ [X]: raised }));
+    // the set was predicted before the card existed (its recorded card: none)
+    const later: ReviewSet = { ...set, model: { ...set.model, path: model, card: null } };
+    const r = await writeBatch(later, { out: path.join(work, 'per-class'), name: 'card', format: 'coco', conf: 0.2, selection: disagree() }, standaloneJob());
+    const manifest = JSON.parse(await fs.readFile(path.join(r.dir, 'batch.json'), 'utf8'));
+    expect(manifest.files.map((f: { from: string }) => f.from)).toEqual(selectBatch(set, disagree({ perClass: { [X]: raised } })).map((p) => set.images[p.index]!.path));
+    const boxes = await cocoBoxes(r, path.join(work, 'per-class-card-coco'));
+    expect(boxes).toEqual(expectedBoxes(manifest.files, (n) => (n === X ? raised : 0.2)));
   });
 });

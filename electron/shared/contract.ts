@@ -24,7 +24,7 @@ import type {
   ModelCard,
   ModelInfo,
   ModelListItem,
-  ReviewSet,
+  ReviewSetWire,
   ReviewSetSummary,
 } from './review.js';
 export type * from './review.js';
@@ -480,6 +480,8 @@ export const CallInputs = {
       low: z.number().min(0).max(1).default(0.25),
       high: z.number().min(0).max(1).default(0.6),
       conf: z.number().min(0).max(1).default(0.25),
+      /** class name → its own threshold (the gallery's); absent: the model card's */
+      perClass: z.record(z.string(), z.number().min(0).max(1)).optional(),
       iou: z.number().min(0.05).max(0.95).default(0.5),
       limit: z.number().int().min(1).max(10000).default(200),
     }),
@@ -540,7 +542,8 @@ export interface CallOutputs {
   'review.models': ModelListItem[];
   'review.modelInfo': ModelInfo;
   'review.predict': JobStarted;
-  'review.get': ReviewSet | null;
+  /** compact (decodeReviewSet in shared/review-codec.ts turns it into a ReviewSet) */
+  'review.get': ReviewSetWire | null;
   'review.saveThresholds': ModelCard;
   'review.exportBatch': JobStarted;
   'models.formats': ExportFormatInfo[];

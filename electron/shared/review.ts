@@ -130,6 +130,20 @@ export interface ReviewSet {
   seconds: number;
 }
 
+/**
+ * One image of a ReviewSet in its compact form (the prediction cache's lines and review.get's
+ * answer): `[file, path, width, height, gt, pred]`, ground truth flat `[cls, x1, y1, w, h, …]`
+ * (null: no labels), predictions flat `[cls, x1, y1, w, h, score, …]`, best score first; box values
+ * are integers in 1/10000 px (ground truth) and 1/1000 px (predictions). See review-codec.ts.
+ */
+export type CompactImage = [file: string, path: string, width: number, height: number, gt: number[] | null, pred: number[]];
+
+/** A ReviewSet as review.get sends it: the images compact (decodeReviewSet turns it back into a ReviewSet). */
+export interface ReviewSetWire extends Omit<ReviewSet, 'images'> {
+  encoding: 'compact-1';
+  images: CompactImage[];
+}
+
 /** What the 'predict' job returns (the set itself is fetched with review.get). */
 export interface ReviewSetSummary {
   key: string;
@@ -154,11 +168,17 @@ export interface ModelListItem {
 // ---------------------------------------------------------------- labelling batches
 
 export interface BatchSelection {
-  /** uncertain: a prediction's score within [low, high]; disagree: FP or FN at `conf`/`iou`; unlabelled: no ground truth */
+  /** uncertain: a prediction's score within [low, high]; disagree: FP or FN at `conf`/`perClass` and `iou`; unlabelled: no ground truth */
   mode: 'uncertain' | 'disagree' | 'unlabelled';
   low?: number;
   high?: number;
+  /** the confidence of every class without its own threshold */
   conf?: number;
+  /**
+   * class name → its own threshold (what the gallery has on screen). Absent: the model card's saved
+   * per-class thresholds. Used by 'disagree' and by the pre-annotation filter of the written batch.
+   */
+  perClass?: Record<string, number>;
   iou?: number;
   /** at most this many images, most uncertain / most errors first */
   limit?: number;

@@ -1,7 +1,7 @@
 /**
  * The review.* calls about models and predictions: review.models (run exports and deployed models),
  * review.modelInfo, review.predict (a 'predict' job over a dataset split or a folder, cached per
- * model and source), review.get, review.saveThresholds (the model card beside the ONNX).
+ * model and source), review.get (the cached set, compact), review.saveThresholds (the model card beside the ONNX).
  */
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -10,11 +10,11 @@ import type { CallHandlers, CallParsed } from '../../shared/contract.js';
 import type { ModelCard, ModelListItem, ReviewBox, ReviewImage, ReviewSet, ReviewSetSummary, ReviewSource } from '../../shared/review.js';
 import { readDatasetDetail, readDatasetImages } from '../datasets/store.js';
 import type { HandlerDeps } from '../deps.js';
-import { isImageFile, walkFiles, writeFileAtomic } from '../fsutil.js';
+import { isImageFile, walkFiles } from '../fsutil.js';
 import type { JobContext } from '../jobs/jobs.js';
 import { readModelCard, writeModelCard } from '../models/card.js';
 import { loadAnyRun } from '../trainer/runs.js';
-import { CONF_FLOOR, MAX_DET, REVIEW_IOU, cacheFile, getReviewSet, normalizeSource, reviewKey } from './cache.js';
+import { CONF_FLOOR, MAX_DET, REVIEW_IOU, cachedSummary, getReviewSetWire, normalizeSource, reviewKey, writeReviewSet } from './cache.js';
 import { modelInfo, readModelMeta } from './onnx-meta.js';
 import { openPool, predictFiles } from './pool.js';
 
@@ -188,13 +188,11 @@ export async function buildReviewSet(sourceIn: ReviewSource, job: JobContext, o:
 /** The 'predict' job's work: answer from the cache unless forced, else predict and cache. */
 export async function runPredictJob(deps: HandlerDeps, source: ReviewSource, force: boolean, job: JobContext): Promise<ReviewSetSummary> {
   if (!force) {
-    const hit = await getReviewSet(deps, source);
-    if (hit) return { key: hit.key, images: hit.images.length, predictions: hit.images.reduce((n, i) => n + i.pred.length, 0), seconds: hit.seconds, cached: true };
+    const hit = await cachedSummary(deps, source);
+    if (hit) return { ...hit, cached: true };
   }
   const set = await buildReviewSet(source, job, { warn: (m) => deps.ctx.logger.warn(m) });
-  const file = cacheFile(deps.workspace(), set.key);
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  await writeFileAtomic(file, JSON.stringify(set));
+  await writeReviewSet(deps.workspace(), set);
   return { key: set.key, images: set.images.length, predictions: set.images.reduce((n, i) => n + i.pred.length, 0), seconds: set.seconds, cached: false };
 }
 
@@ -208,7 +206,7 @@ export function createPredictHandlers(deps: HandlerDeps): PredictHandlers {
       const jobId = deps.jobs.start('predict', (job) => runPredictJob(deps, source, force, job));
       return { jobId };
     },
-    'review.get': async ({ source }) => getReviewSet(deps, source),
+    'review.get': async ({ source }) => getReviewSetWire(deps, source),
     'review.saveThresholds': async ({ model, thresholds }) => saveThresholds(model, thresholds),
   };
 }

@@ -10,8 +10,9 @@ import fs from 'node:fs/promises';
 import { linkSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { BatchResult, BatchSelection, ReviewImage, ReviewSet } from '../../shared/review.js';
-import { buildMatchIndex, countsAt } from '../../shared/review-metrics.js';
+import type { BatchResult, BatchSelection, ModelCard, ReviewImage, ReviewSet } from '../../shared/review.js';
+import { buildMatchIndex, countsAt, resolveThresholds } from '../../shared/review-metrics.js';
+import { readModelCard } from '../models/card.js';
 import type { JobContext } from '../jobs/jobs.js';
 import { CancelledError } from '../jobs/jobs.js';
 import { isImageFile } from '../fsutil.js';
@@ -25,17 +26,41 @@ export interface PickedImage {
   reason: string;
 }
 
-/** Images for the next batch, best first (most uncertain predictions / most errors; then by name). */
-export function selectBatch(set: ReviewSet, sel: BatchSelection): PickedImage[] {
+/**
+ * The confidence thresholds a batch uses ('disagree' and the pre-annotations): the selection's own
+ * per-class thresholds when it has them (what the gallery has on screen, even none), else the model
+ * card's saved ones; every other class at the selection's `conf`, else the card's default, else 0.25.
+ */
+export function batchThresholds(sel: BatchSelection, card: ModelCard | null): { default: number; perClass: Record<string, number> } {
+  return {
+    default: sel.conf ?? card?.thresholds.default ?? 0.25,
+    perClass: { ...(sel.perClass ?? card?.thresholds.perClass ?? {}) },
+  };
+}
+
+const describeThresholds = (t: { default: number; perClass: Record<string, number> }) => {
+  const own = Object.entries(t.perClass);
+  return `conf ${t.default}${own.length ? ` (${own.map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`;
+};
+
+/**
+ * Images for the next batch, best first (most uncertain predictions / most errors; then by name).
+ * `card`: the model card whose thresholds apply when the selection has no per-class thresholds
+ * (default: the one the set was predicted with).
+ */
+export function selectBatch(set: ReviewSet, sel: BatchSelection, card: ModelCard | null = set.model.card): PickedImage[] {
   const low = sel.low ?? 0.25, high = sel.high ?? 0.6, limit = sel.limit ?? 200;
   const picked: PickedImage[] = [];
   const inBand = (img: ReviewImage) => img.pred.filter((p) => p.score >= low && p.score <= high).length;
   if (sel.mode === 'disagree') {
-    const counts = countsAt(buildMatchIndex(set, sel.iou ?? 0.5), sel.conf ?? 0.25);
+    const thr = batchThresholds(sel, card);
+    const iou = sel.iou ?? 0.5;
+    const counts = countsAt(buildMatchIndex(set, iou), thr);
+    const at = `${describeThresholds(thr)}, IoU ${iou}`;
     set.images.forEach((img, i) => {
       if (img.gt === null) return;
       const fp = counts.fp[i]!, fn = counts.fn[i]!;
-      if (fp + fn > 0) picked.push({ index: i, score: fp + fn, reason: `${fp} FP, ${fn} FN at conf ${sel.conf ?? 0.25}, IoU ${sel.iou ?? 0.5}` });
+      if (fp + fn > 0) picked.push({ index: i, score: fp + fn, reason: `${fp} FP, ${fn} FN at ${at}` });
     });
   } else {
     set.images.forEach((img, i) => {
@@ -55,9 +80,14 @@ export interface WriteBatchOptions {
   /** default `batch-<UTC>-<mode>` */
   name?: string;
   format: 'coco' | 'cvat';
-  /** pre-annotations: predictions at or above this score */
+  /**
+   * pre-annotations: predictions at or above this score; a class with its own threshold (the
+   * selection's per-class thresholds, else the model card's) at or above that one instead
+   */
   conf: number;
   selection: BatchSelection;
+  /** the model card whose thresholds apply (default: the one beside the set's model now, else the set's) */
+  card?: ModelCard | null;
 }
 
 const xmlEscape = (s: string) =>
@@ -102,7 +132,12 @@ async function batchNames(set: ReviewSet, images: ReviewImage[]): Promise<string
 
 /** Choose the images and write the batch folder. */
 export async function writeBatch(set: ReviewSet, opts: WriteBatchOptions, job: JobContext): Promise<BatchResult> {
-  const picked = selectBatch(set, opts.selection);
+  // the card as saved now (thresholds saved after predicting count), else the one the set recorded
+  let card = opts.card;
+  if (card === undefined) card = await readModelCard(set.model.path).catch(() => set.model.card);
+  const picked = selectBatch(set, opts.selection, card);
+  // pre-annotations: the classes with their own threshold keep it, the others take opts.conf
+  const preThr = resolveThresholds(set.classes, { default: opts.conf, perClass: batchThresholds(opts.selection, card).perClass });
   if (!picked.length) throw new Error(`no image matches the selection (${opts.selection.mode}); widen the score band or lower the limits`);
   // labels: the dataset's classes (model-only classes are not pre-annotated); a folder source has only the model's
   const labels = set.datasetClasses > 0 ? set.classes.slice(0, set.datasetClasses) : [...set.classes];
@@ -118,7 +153,7 @@ export async function writeBatch(set: ReviewSet, opts: WriteBatchOptions, job: J
     const names = await batchNames(set, images);
     let boxes = 0, skippedModelOnly = 0;
     const perImage = images.map((img) => {
-      const kept = img.pred.filter((p) => p.score >= opts.conf);
+      const kept = img.pred.filter((p) => p.score >= (preThr[p.cls] ?? opts.conf));
       const ok = kept.filter((p) => p.cls < labels.length);
       skippedModelOnly += kept.length - ok.length;
       boxes += ok.length;
@@ -194,12 +229,13 @@ export async function writeBatch(set: ReviewSet, opts: WriteBatchOptions, job: J
       selection: opts.selection,
       format: opts.format,
       conf: opts.conf,
+      per_class_conf: Object.fromEntries(set.classes.map((n, c) => [n, preThr[c]!]).filter(([, v]) => v !== opts.conf)),
       labels,
       skipped_model_only_predictions: skippedModelOnly,
       files: images.map((img, i) => ({ name: names[i], from: img.path, file: img.file, reason: picked[i]!.reason, boxes: perImage[i]!.length })),
     };
     await fs.writeFile(path.join(tmp, 'batch.json'), JSON.stringify(manifest, null, 2) + '\n');
-    await fs.writeFile(path.join(tmp, 'README.md'), readme(name, opts, images.length, boxes, labels, set));
+    await fs.writeFile(path.join(tmp, 'README.md'), readme(name, { ...opts, card }, images.length, boxes, labels, set));
     job.throwIfCancelled();
     await fs.rename(tmp, finalDir);
     return { dir: finalDir, annotations: path.join(finalDir, path.basename(annotations)), images: images.length, boxes };
@@ -210,13 +246,18 @@ export async function writeBatch(set: ReviewSet, opts: WriteBatchOptions, job: J
   }
 }
 
+function perClassNote(opts: WriteBatchOptions, set: ReviewSet): string {
+  const own = Object.entries(batchThresholds(opts.selection, opts.card ?? null).perClass).filter(([n]) => set.classes.includes(n));
+  return own.length ? `, classes with their own threshold from that: ${own.map(([n, v]) => `\`${n}\` ${v}`).join(', ')}` : '';
+}
+
 function readme(name: string, opts: WriteBatchOptions, images: number, boxes: number, labels: string[], set: ReviewSet): string {
   const file = opts.format === 'coco' ? 'annotations.zip' : 'annotations.xml';
   const fmtName = opts.format === 'coco' ? 'COCO 1.0' : 'CVAT 1.1';
   return `# Labelling batch ${name}
 
 ${images} images chosen as **${opts.selection.mode}** by \`${path.basename(set.model.path)}\`, with ${boxes} pre-annotated boxes
-(the model's predictions scored ${opts.conf} or more; each box has its score in the \`confidence\` attribute).
+(the model's predictions scored ${opts.conf} or more${perClassNote(opts, set)}; each box has its score in the \`confidence\` attribute).
 
 ## In CVAT
 

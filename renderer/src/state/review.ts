@@ -20,6 +20,7 @@ import type {
 } from '../../../electron/shared/contract';
 import { evaluateReview, matchReview, suggestF1Thresholds, type Operating, type ReviewEvaluation, type ReviewMatching } from '../components/review/evaluate';
 import { compareSets, orderImages, type CompareFilter, type Comparison, type ErrorFilter, type ReviewSort } from '../components/review/order';
+import { decodeReviewSet } from '../../../electron/shared/review-codec';
 import { errorMessage } from '../lib/paths';
 import type { Page } from './route';
 import type { SliceCreator, State } from './store';
@@ -179,11 +180,12 @@ export const createReviewSlice: SliceCreator<ReviewSlice> = (set, get, transport
   }
 
   async function loadSet(source: ReviewSource, seq: number) {
-    const [info, rs] = await Promise.all([
+    const [info, wire] = await Promise.all([
       transport.call('review.modelInfo', { model: source.model }),
       transport.call('review.get', { source }),
     ]);
     if (seq !== loadSeq) return;
+    const rs = wire ? decodeReviewSet(wire) : null;
     const prev = get().reviewInfo;
     const fresh = !prev || prev.path !== info.path;
     set({
@@ -203,12 +205,13 @@ export const createReviewSlice: SliceCreator<ReviewSlice> = (set, get, transport
   async function loadBaseline(model: string, seq: number) {
     const source = get().reviewSource;
     if (!source) return;
-    const [info, rs] = await Promise.all([
+    const [info, wire] = await Promise.all([
       transport.call('review.modelInfo', { model }),
       transport.call('review.get', { source: { ...source, model } }),
     ]);
     const b = get().reviewBaseline;
     if (seq !== baseSeq || !b || b.model !== model) return;
+    const rs = wire ? decodeReviewSet(wire) : null;
     set({ reviewBaseline: { ...b, info, set: rs, status: rs ? 'ready' : 'missing', error: null, matching: null, eval: null } });
     derive('match');
   }

@@ -1,19 +1,19 @@
 import { useMemo, useState } from 'react';
 import { Alert, Button, Code, Group, Modal, NumberInput, RangeSlider, SegmentedControl, Stack, Text, TextInput } from '@mantine/core';
 import { useSpotter } from '../../state/react';
-import { selectBatchProgress, selectReviewBatch, selectReviewBatchError, selectReviewConf, selectReviewIou, selectReviewMatching } from '../../state/review';
+import { selectBatchProgress, selectReviewBatch, selectReviewBatchError, selectReviewIou, selectReviewMatching, selectReviewOp } from '../../state/review';
 import { JobProgress } from '../JobProgress';
 import { formatCount, plural } from '../../lib/paths';
-import { evaluateReview, type ReviewMatching } from './evaluate';
+import { evaluateReview, type Operating, type ReviewMatching } from './evaluate';
 
 type Mode = 'uncertain' | 'disagree' | 'unlabelled';
 
 /** How many images of the set a selection picks (before the limit), estimated here from the matching. */
-function selectionCount(m: ReviewMatching, mode: Mode, low: number, high: number, conf: number): number {
+function selectionCount(m: ReviewMatching, mode: Mode, low: number, high: number, op: Operating): number {
   const images = m.set.images;
   if (mode === 'unlabelled') return images.reduce((n, im) => n + (im.gt ? 0 : 1), 0);
   if (mode === 'uncertain') return images.reduce((n, im) => n + (im.pred.some((p) => p.score >= low && p.score <= high) ? 1 : 0), 0);
-  const ev = evaluateReview(m, { conf, perClass: {} }, null);
+  const ev = evaluateReview(m, op, null);
   let n = 0;
   for (let i = 0; i < images.length; i++) if (images[i]!.gt && ev.fp[i]! + ev.fn[i]! > 0) n++;
   return n;
@@ -21,12 +21,15 @@ function selectionCount(m: ReviewMatching, mode: Mode, low: number, high: number
 
 /**
  * The next labelling batch: images the model is unsure about (a score within a band), that disagree
- * with the ground truth (FP or FN at the slider's confidence and the match IoU), or that have no
- * labels; written with their predictions as pre-annotations, as CVAT imports them.
+ * with the ground truth (FP or FN at the gallery's operating point — its confidence and per-class
+ * thresholds — and the match IoU), or that have no labels; written with their predictions as
+ * pre-annotations, as CVAT imports them (a class with its own threshold keeps it there too).
  */
 export function BatchDialog({ opened, onClose }: { opened: boolean; onClose(): void }) {
   const m = useSpotter(selectReviewMatching);
-  const conf = useSpotter(selectReviewConf);
+  const op = useSpotter(selectReviewOp);
+  const conf = op.conf;
+  const ownThresholds = Object.entries(op.perClass);
   const iou = useSpotter(selectReviewIou);
   const batch = useSpotter(selectReviewBatch);
   const error = useSpotter(selectReviewBatchError);
@@ -41,7 +44,7 @@ export function BatchDialog({ opened, onClose }: { opened: boolean; onClose(): v
   const [preConf, setPreConf] = useState<number | null>(null);
   const [out, setOut] = useState('');
   const pre = preConf ?? conf;
-  const matching = useMemo(() => (m ? selectionCount(m, mode, band[0], band[1], conf) : 0), [m, mode, band, conf]);
+  const matching = useMemo(() => (m ? selectionCount(m, mode, band[0], band[1], op) : 0), [m, mode, band, op]);
   const running = batch?.status === 'running';
 
   return (
@@ -67,7 +70,9 @@ export function BatchDialog({ opened, onClose }: { opened: boolean; onClose(): v
         )}
         {mode === 'disagree' && (
           <Text size="sm">
-            Images with a false positive or a missed box at confidence {conf.toFixed(2)} and match IoU {iou.toFixed(2)} (most errors first).
+            Images with a false positive or a missed box at confidence {conf.toFixed(2)}
+            {ownThresholds.length > 0 && <> ({ownThresholds.map(([n, v]) => `${n} ${v.toFixed(2)}`).join(', ')})</>} and match IoU {iou.toFixed(2)} (most
+            errors first).
           </Text>
         )}
         {mode === 'unlabelled' && <Text size="sm">Images without ground truth (a folder source, or images with no label file).</Text>}
@@ -78,6 +83,7 @@ export function BatchDialog({ opened, onClose }: { opened: boolean; onClose(): v
           <NumberInput label="Limit" min={1} max={10000} value={limit} onChange={(v) => typeof v === 'number' && setLimit(v)} w={110} data-testid="batch-limit" />
           <NumberInput
             label="Pre-annotations from score"
+            description={ownThresholds.length > 0 ? 'classes with their own threshold: from that one' : undefined}
             min={0}
             max={1}
             step={0.05}
@@ -151,7 +157,7 @@ export function BatchDialog({ opened, onClose }: { opened: boolean; onClose(): v
           <Button
             onClick={() =>
               void exportBatch({
-                selection: { mode, low: band[0], high: band[1], conf, iou, limit },
+                selection: { mode, low: band[0], high: band[1], conf, perClass: op.perClass, iou, limit },
                 format,
                 conf: pre,
                 out: out.trim() || undefined,
