@@ -1,9 +1,9 @@
 import { useEffect, useState } from 'react';
-import { ActionIcon, Badge, Group, Modal, Stack, Text } from '@mantine/core';
+import { Badge, Group, Text } from '@mantine/core';
 import { useSpotter, useTransport } from '../state/react';
 import { imageAt, PAGE_SIZE, selectClassNames } from '../state/dataset';
 import { LabelOverlay } from './LabelOverlay';
-import { IconChevronLeft, IconChevronRight } from './icons';
+import { ViewerModal } from './ViewerModal';
 import { classColor, SPLIT_MANTINE_COLORS } from '../lib/palette';
 
 /** A larger view of one image with its labels; left/right arrows move through the grid's order. */
@@ -19,61 +19,22 @@ export function ImageViewer(props: { index: number; total: number; onChange(i: n
     if (!image) ensurePage(Math.floor(index / PAGE_SIZE));
   }, [image, index, ensurePage]);
 
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key === 'ArrowLeft' && index > 0) onChange(index - 1);
-      else if (e.key === 'ArrowRight' && index < total - 1) onChange(index + 1);
-      else return;
-      e.preventDefault();
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, [index, total, onChange]);
-
   const src = image ? transport.fileUrl(image.path) : null;
   const counts = new Map<number, number>();
   for (const l of image?.labels ?? []) counts.set(l.cls, (counts.get(l.cls) ?? 0) + 1);
 
   return (
-    <Modal
-      opened
+    <ViewerModal
+      file={image?.file ?? '…'}
+      pos={index}
+      total={total}
+      onChange={onChange}
       onClose={onClose}
       size="min(1200px, 94vw)"
-      title={
-        <Group gap="xs">
-          <Text fw={600} size="sm" className="mono">
-            {image?.file ?? '…'}
-          </Text>
-          <Text size="xs" c="dimmed">
-            {index + 1} / {total}
-          </Text>
-        </Group>
-      }
-      data-testid="image-viewer"
-    >
-      <Stack gap="xs">
-        <Group gap="xs" wrap="nowrap" align="center">
-          <ActionIcon variant="default" size="lg" onClick={() => onChange(index - 1)} disabled={index <= 0} aria-label="previous image">
-            <IconChevronLeft />
-          </ActionIcon>
-          <div className="viewer" style={{ flex: 1, height: 'min(70vh, 800px)' }}>
-            {src && (
-              <img
-                key={src}
-                src={src}
-                alt={image?.file}
-                onLoad={(e) => setNatural({ w: e.currentTarget.naturalWidth, h: e.currentTarget.naturalHeight, src })}
-              />
-            )}
-            {image && natural && natural.src === src && (
-              <LabelOverlay labels={image.labels} width={natural.w} height={natural.h} strokeWidth={2} names={names} />
-            )}
-          </div>
-          <ActionIcon variant="default" size="lg" onClick={() => onChange(index + 1)} disabled={index >= total - 1} aria-label="next image">
-            <IconChevronRight />
-          </ActionIcon>
-        </Group>
-        {image && (
+      height="min(70vh, 800px)"
+      testId="image-viewer"
+      footer={
+        image && (
           <Group gap="xs" justify="space-between">
             <Group gap={6}>
               <Badge color={SPLIT_MANTINE_COLORS[image.split] ?? 'gray'} variant="light">
@@ -97,8 +58,18 @@ export function ImageViewer(props: { index: number; total: number; onChange(i: n
               ))}
             </Group>
           </Group>
-        )}
-      </Stack>
-    </Modal>
+        )
+      }
+    >
+      {src && (
+        <img
+          key={src}
+          src={src}
+          alt={image?.file}
+          onLoad={(e) => setNatural({ w: e.currentTarget.naturalWidth, h: e.currentTarget.naturalHeight, src })}
+        />
+      )}
+      {image && natural && natural.src === src && <LabelOverlay labels={image.labels} width={natural.w} height={natural.h} strokeWidth={2} names={names} />}
+    </ViewerModal>
   );
 }

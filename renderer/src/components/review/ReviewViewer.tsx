@@ -1,8 +1,8 @@
 import { useEffect, useMemo, useState } from 'react';
-import { ActionIcon, Badge, Checkbox, Group, Modal, Stack, Text } from '@mantine/core';
+import { Badge, Checkbox, Group, Text } from '@mantine/core';
 import { useSpotter, useTransport } from '../../state/react';
 import { selectReviewComparison, selectReviewEval, selectReviewFocus, selectReviewMatching, selectReviewOrder } from '../../state/review';
-import { IconChevronLeft, IconChevronRight } from '../icons';
+import { ViewerModal } from '../ViewerModal';
 import { classColor } from '../../lib/palette';
 import { imageStatus } from './evaluate';
 import { FN_COLOR, FP_COLOR, ReviewBoxes } from './ReviewBoxes';
@@ -26,19 +26,7 @@ export function ReviewViewer(props: { pos: number; onChange(pos: number): void; 
   const total = order.length;
   const index = pos < total ? order[pos]! : -1;
 
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (e.target instanceof HTMLInputElement && e.target.type !== 'checkbox') return;
-      if (e.key === 'ArrowLeft' && pos > 0) onChange(pos - 1);
-      else if (e.key === 'ArrowRight' && pos < total - 1) onChange(pos + 1);
-      else if (e.key === 'g' || e.key === 'G') setShowGt((v) => !v);
-      else if (e.key === 'p' || e.key === 'P') setShowPred((v) => !v);
-      else return;
-      e.preventDefault();
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, [pos, total, onChange]);
+  const keys = useMemo(() => ({ g: () => setShowGt((v) => !v), p: () => setShowPred((v) => !v) }), []);
 
   // the filters changed under the viewer and the image is gone: close
   useEffect(() => {
@@ -67,47 +55,17 @@ export function ReviewViewer(props: { pos: number; onChange(pos: number): void; 
   (image.gt ?? []).forEach((b, j) => status.gt[j] === 'fn' && bump(b.cls, 'fn'));
 
   return (
-    <Modal
-      opened
+    <ViewerModal
+      file={image.file}
+      pos={pos}
+      total={total}
+      onChange={onChange}
       onClose={onClose}
+      keys={keys}
       size="min(1280px, 95vw)"
-      title={
-        <Group gap="xs">
-          <Text fw={600} size="sm" className="mono">
-            {image.file}
-          </Text>
-          <Text size="xs" c="dimmed" data-testid="viewer-position">
-            {pos + 1} / {total}
-          </Text>
-        </Group>
-      }
-      data-testid="review-viewer"
-    >
-      <Stack gap="xs">
-        <Group gap="xs" wrap="nowrap" align="center">
-          <ActionIcon variant="default" size="lg" onClick={() => onChange(pos - 1)} disabled={pos <= 0} aria-label="previous image">
-            <IconChevronLeft />
-          </ActionIcon>
-          <div className="viewer" style={{ flex: 1, height: 'min(70vh, 820px)' }}>
-            <img key={src} src={src} alt={image.file} onLoad={() => setLoadedSrc(src)} />
-            {loadedSrc === src && (
-              <ReviewBoxes
-                image={image}
-                pred={status.pred}
-                gt={status.gt}
-                showGt={showGt}
-                showPred={showPred}
-                showBelow={showBelow}
-                names={names}
-                focus={focus}
-                strokeWidth={2}
-              />
-            )}
-          </div>
-          <ActionIcon variant="default" size="lg" onClick={() => onChange(pos + 1)} disabled={pos >= total - 1} aria-label="next image">
-            <IconChevronRight />
-          </ActionIcon>
-        </Group>
+      height="min(70vh, 820px)"
+      testId="review-viewer"
+      footer={
         <Group justify="space-between" gap="xs">
           <Group gap="md">
             <Checkbox size="xs" label="Ground truth (G)" checked={showGt} onChange={(e) => setShowGt(e.currentTarget.checked)} disabled={!image.gt} data-testid="toggle-gt" />
@@ -136,7 +94,22 @@ export function ReviewViewer(props: { pos: number; onChange(pos: number): void; 
             ))}
           </Group>
         </Group>
-      </Stack>
-    </Modal>
+      }
+    >
+      <img key={src} src={src} alt={image.file} onLoad={() => setLoadedSrc(src)} />
+      {loadedSrc === src && (
+        <ReviewBoxes
+          image={image}
+          pred={status.pred}
+          gt={status.gt}
+          showGt={showGt}
+          showPred={showPred}
+          showBelow={showBelow}
+          names={names}
+          focus={focus}
+          strokeWidth={2}
+        />
+      )}
+    </ViewerModal>
   );
 }
