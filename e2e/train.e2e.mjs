@@ -4,7 +4,7 @@
  * the CPU in Settings, Start; the run's live view sees epoch 1 of 1 finish with status done, the metrics chart is
  * drawn from results.csv, the run is listed, and its folder holds what the issue promises. Then the
  * trained model goes on to the gallery: "Review predictions" before any export says to export ONNX first;
- * the export menu exports ONNX (a job); "Review predictions" opens the gallery on that export and the
+ * the export menu exports ONNX (a job) and deploys it into models/ (a job); "Review predictions" opens the gallery on that export and the
  * dataset's val split, and its predictions are run and counted against the ground truth.
  *
  * Needs the trainer environment: the server gets SPOTTER_TRAINER_PYTHON (see run.mjs). Without a
@@ -162,6 +162,22 @@ export default async function trainSmoke(t) {
   await fs.access(onnx).catch(() => {
     throw new Error(`${onnx} was not written by the export`);
   });
+  // deployed as the next version into the workspace's models/ (a job), with its card
+  await page.getByTestId('deploy-run').click();
+  await page.waitForFunction(
+    () => {
+      const err = document.querySelector('[data-testid="deploy-error"]');
+      if (err) throw new Error(`the deploy failed in the UI: ${err.textContent}`);
+      return !!document.querySelector('[data-testid="deploy-result"]');
+    },
+    null,
+    { timeout: 120_000, polling: 500 },
+  );
+  for (const f of ['e2e-smoke_v1.onnx', 'e2e-smoke_v1.card.json']) {
+    await fs.access(path.join(t.workspace, 'models', f)).catch(() => {
+      throw new Error(`the deploy did not write models/${f}`);
+    });
+  }
   await page.getByTestId('run-review').click();
   await page.getByTestId('review-page').waitFor({ state: 'visible', timeout: 30_000 });
   const q = new URLSearchParams(new URL(page.url()).hash.split('?')[1] ?? '');

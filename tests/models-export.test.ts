@@ -161,7 +161,7 @@ describe.skipIf(!hasTrainer)('models: export formats, export, deploy (real sidec
     expect(left.filter((f) => f.startsWith('.') || f.endsWith('.torchscript'))).toEqual([]);
   }, 120_000);
 
-  it('the models.* calls: export as a job with its ExportResult, refusals for runs outside the workspace', async () => {
+  it('the models.* calls: export and deploy as jobs with their results, refusals for runs outside the workspace', async () => {
     const finished: JobFinished[] = [];
     const jobs = new JobManager({ progress: () => {}, finished: (f) => finished.push(f) });
     const h = createModelsHandlers({ ctx, emit: () => {}, jobs, workspace: () => ws });
@@ -174,6 +174,16 @@ describe.skipIf(!hasTrainer)('models: export formats, export, deploy (real sidec
     expect(f.result).toMatchObject({ path: path.join(run, 'weights', 'best.onnx'), format: 'onnx' });
     await expect(h['models.deploy']({ dir: await tempDir() })).rejects.toThrow(/not a run of the workspace/);
     expect(await h['models.list']({})).toEqual([]);
+
+    // deploy is a job too (it may export first); a second deploy of the run waits for it
+    const { jobId: deployId } = await h['models.deploy']({ dir: run, name: 'calls' });
+    await expect(h['models.deploy']({ dir: run })).rejects.toThrow(/an export of this run is running/);
+    for (let i = 0; i < 1200 && !finished.some((x) => x.jobId === deployId); i++) await new Promise((r) => setTimeout(r, 100));
+    const d = finished.find((x) => x.jobId === deployId)!;
+    expect(d.kind).toBe('deploy');
+    expect(d.status, d.error).toBe('done');
+    expect(d.result).toMatchObject({ name: 'calls', version: 1, format: 'onnx', path: path.join(ws, 'models', 'calls_v1.onnx') });
+    expect((await h['models.list']({})).map((m) => `${m.name} v${m.version}`)).toEqual(['calls v1']);
   }, 120_000);
 
   it('deploys twice: _v1 and _v2 both kept (exporting ONNX first when the run has none), cards with the run\'s metrics', async () => {

@@ -186,7 +186,8 @@ export type JobKind =
   | 'batch'
   | 'export'
   | 'install'
-  | 'download';
+  | 'download'
+  | 'deploy';
 
 // ---------------------------------------------------------------- training
 
@@ -549,7 +550,7 @@ export interface CallOutputs {
   'models.formats': ExportFormatInfo[];
   'models.export': JobStarted;
   'models.install': JobStarted;
-  'models.deploy': DeployedModel;
+  'models.deploy': JobStarted;
   'models.list': DeployedModel[];
 }
 
@@ -574,6 +575,8 @@ export interface JobResults {
   export: ExportResult;
   install: ExportFormatInfo[];
   download: PretrainedInfo;
+  /** models.deploy: the run's export copied into models/ as the next version (exported first when missing) */
+  deploy: DeployedModel;
 }
 
 export interface EventPayloads {

@@ -2,7 +2,7 @@
  * The models.* calls: the export formats (available / missing packages / blocked here), exporting a run
  * as an 'export' job, installing a format's packages as an 'install' job (pip's lines go out as
  * `trainer.setupLog` events with the job id), deploying an export into the workspace's models/ as the next
- * version, and the list of deployed models.
+ * version as a 'deploy' job (exporting ONNX first when the run has none), and the list of deployed models.
  */
 import path from 'node:path';
 import type { CallHandlers, JobResults } from '../../shared/contract.js';
@@ -61,11 +61,15 @@ export function createModelsHandlers(deps: HandlerDeps): ModelsHandlers {
       const abs = runDir(dir);
       if (exporting.has(abs)) throw new Error(`${abs}: an export of this run is running; deploy once it has finished`);
       exporting.add(abs);
-      try {
-        return await deployModel(ctx, deps.workspace(), { dir: abs, file, name });
-      } finally {
-        exporting.delete(abs);
-      }
+      // a job: without an ONNX export yet, deploying exports it first (a minute, with progress)
+      const jobId = jobs.start('deploy', async (job): Promise<JobResults['deploy']> => {
+        try {
+          return await deployModel(ctx, deps.workspace(), { dir: abs, file, name }, job);
+        } finally {
+          exporting.delete(abs);
+        }
+      });
+      return { jobId };
     },
     'models.list': async () => listDeployed(deps.workspace()),
   };

@@ -4,13 +4,13 @@
  * Export as a job with progress and its result, then Deploy into the workspace's models/ as the next version.
  * Mount: `<ExportMenu run={summary} />` (a panel) or inside a Modal.
  */
-import { Alert, Badge, Button, Checkbox, Code, Group, NumberInput, Paper, Progress, Radio, ScrollArea, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Badge, Button, Checkbox, Code, Group, NumberInput, Paper, Radio, ScrollArea, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useEffect, useMemo, useState } from 'react';
 import type { DeployedModel, ExportFormatInfo, ExportResult, RunSummary } from '../../../../electron/shared/contract';
-import { errorMessage } from '../../lib/paths';
 import { useTransport } from '../../state/react';
 import { IconAlert } from '../icons';
-import { useExportFormats, useLocalJob, type LocalJob } from './hooks';
+import { useExportFormats, useLocalJob } from './hooks';
+import { JobBar } from './JobBar';
 
 type Option = ExportFormatInfo['options'][number];
 const OPTION_LABEL: Record<Exclude<Option, 'imgsz'>, string> = {
@@ -36,32 +36,6 @@ function StateBadge({ f }: { f: ExportFormatInfo }) {
     </Badge>;
 }
 
-function JobBar<T>({ job, label, onCancel }: { job: LocalJob<T>; label: string; onCancel: () => void }) {
-  if (job.status === 'failed' || job.status === 'cancelled') {
-    return (
-      <Alert color={job.status === 'failed' ? 'red' : 'gray'} variant="light" title={`${label} ${job.status}`} icon={<IconAlert />} data-testid={`${job.kind}-error`}>
-        <Text size="sm" style={{ whiteSpace: 'pre-wrap', wordBreak: 'break-word' }}>
-          {job.status === 'cancelled' ? 'Cancelled; nothing was written.' : job.error}
-        </Text>
-      </Alert>
-    );
-  }
-  if (job.status === 'done') return null;
-  const pct = job.total > 0 ? (job.done / job.total) * 100 : 0;
-  return (
-    <Stack gap={4} data-testid={`${job.kind}-progress`}>
-      <Group justify="space-between">
-        <Text size="sm">
-          {label}: {job.stage}
-        </Text>
-        <Button size="compact-sm" variant="default" onClick={onCancel} disabled={!job.jobId}>
-          Cancel
-        </Button>
-      </Group>
-      <Progress value={pct} animated={pct < 100} />
-    </Stack>
-  );
-}
 
 export function ExportMenu({ run, onDeployed }: { run: Pick<RunSummary, 'dir' | 'label' | 'name' | 'status' | 'imgsz'>; onDeployed?: (m: DeployedModel) => void }) {
   const transport = useTransport();
@@ -72,9 +46,7 @@ export function ExportMenu({ run, onDeployed }: { run: Pick<RunSummary, 'dir' | 
   const exportJob = useLocalJob<ExportResult>('export');
   const installJob = useLocalJob<ExportFormatInfo[]>('install');
   const [name, setName] = useState(run.label || run.name);
-  const [deploying, setDeploying] = useState(false);
-  const [deployed, setDeployed] = useState<DeployedModel | null>(null);
-  const [deployError, setDeployError] = useState<string | null>(null);
+  const deployJob = useLocalJob<DeployedModel>('deploy');
 
   const chosen = useMemo(() => formats?.find((f) => f.format === format) ?? null, [formats, format]);
   const finished = run.status === 'done' || run.status === 'stopped';
@@ -90,7 +62,7 @@ export function ExportMenu({ run, onDeployed }: { run: Pick<RunSummary, 'dir' | 
   const doExport = () => {
     if (!chosen) return;
     const has = (o: Option) => chosen.options.includes(o);
-    setDeployed(null);
+    deployJob.reset();
     void exportJob.start(() =>
       transport.call('models.export', {
         dir: run.dir,
@@ -105,20 +77,16 @@ export function ExportMenu({ run, onDeployed }: { run: Pick<RunSummary, 'dir' | 
     );
   };
 
-  const doDeploy = async () => {
-    setDeploying(true);
-    setDeployError(null);
-    try {
-      const file = result ? result.path.split(/[\\/]/).pop() : undefined;
-      const d = await transport.call('models.deploy', { dir: run.dir, file, name: name || undefined });
-      setDeployed(d);
-      onDeployed?.(d);
-    } catch (err) {
-      setDeployError(errorMessage(err));
-    } finally {
-      setDeploying(false);
-    }
+  const doDeploy = () => {
+    const file = result ? result.path.split(/[\\/]/).pop() : undefined;
+    void deployJob.start(() => transport.call('models.deploy', { dir: run.dir, file, name: name || undefined }));
   };
+  const deployed = deployJob.job?.status === 'done' ? deployJob.job.result : null;
+  const deploying = deployJob.job?.status === 'running' || deployJob.job?.status === 'starting';
+  // a deploy ends with the models listed again
+  useEffect(() => {
+    if (deployed) onDeployed?.(deployed);
+  }, [deployed, onDeployed]);
 
   const busy = exportJob.job?.status === 'running' || exportJob.job?.status === 'starting';
   const installing = installJob.job?.status === 'running' || installJob.job?.status === 'starting';
@@ -219,15 +187,11 @@ export function ExportMenu({ run, onDeployed }: { run: Pick<RunSummary, 'dir' | 
 
         <Group align="end">
           <TextInput label="Deploy as" description="workspace models/<name>_v<N>, earlier versions kept" value={name} onChange={(e) => setName(e.currentTarget.value)} error={name && !NAME_RE.test(name) ? 'letters, digits, _ . -' : null} w={260} size="xs" />
-          <Button variant="light" onClick={() => void doDeploy()} loading={deploying} disabled={!finished || busy || (!!name && !NAME_RE.test(name))} data-testid="deploy-run">
+          <Button variant="light" onClick={doDeploy} loading={deploying} disabled={!finished || busy || deploying || (!!name && !NAME_RE.test(name))} data-testid="deploy-run">
             Deploy {result ? result.path.split(/[\\/]/).pop() : 'best.onnx'}
           </Button>
         </Group>
-        {deployError && (
-          <Alert color="red" icon={<IconAlert />} title="Deploy failed">
-            {deployError}
-          </Alert>
-        )}
+        {deployJob.job && <JobBar job={deployJob.job} label="Deploying" onCancel={() => void deployJob.cancel()} />}
         {deployed && (
           <Alert color="blue" variant="light" title={`Deployed ${deployed.name} v${deployed.version}`} data-testid="deploy-result">
             <Text size="sm" ff="monospace" style={{ wordBreak: 'break-all' }}>
