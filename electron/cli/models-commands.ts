@@ -14,7 +14,7 @@ import { cardPath } from '../core/models/card.js';
 import { deployModel, listDeployed, NAME_RE } from '../core/models/deploy.js';
 import { installFormat, listFormats } from '../core/models/formats.js';
 import { f3 } from '../core/trainer/summary.js';
-import { cliJob, ExitCode, makeContext } from './common.js';
+import { cliJob, ExitCode } from './common.js';
 import { cliWorkspace } from './trainer-commands.js';
 
 /** The run's workspace: the folder holding its runs/ folder, when it sits in one. */
@@ -23,14 +23,8 @@ function workspaceOfRun(run: string): string | null {
   return path.basename(parent) === 'runs' ? path.dirname(parent) : null;
 }
 
-export function registerModelsCommands(program: Command, ctxOf?: () => CoreContext): void {
+export function registerModelsCommands(program: Command, context: () => CoreContext): void {
   const verbose = () => !!program.opts().verbose;
-  const context =
-    ctxOf ??
-    (() => {
-      const o = program.opts<{ dataDir?: string; verbose?: boolean }>();
-      return makeContext(o.dataDir ? path.resolve(o.dataDir) : undefined, o.verbose);
-    });
   const models = program.command('models').description('export formats, deployed models (workspace models/) and their cards');
 
   models

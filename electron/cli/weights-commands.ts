@@ -4,11 +4,10 @@
  *   spotter weights download <model> [--json]   prints the .pt path (for `spotter train --model`)
  * <model> is e.g. yolo11n, yolo11n.yaml or yolo11n-seg.pt. The only command that uses the network.
  */
-import path from 'node:path';
 import { CommanderError, type Command } from 'commander';
 import type { CoreContext } from '../core/context.js';
 import { downloadPretrained, pretrainedInfo, pretrainedName } from '../core/trainer/weights.js';
-import { cliJob, makeContext } from './common.js';
+import { cliJob } from './common.js';
 
 /** yolo11n → yolo11n.pt; a usage error (exit 2) for anything not offered. */
 function nameOf(model: string): string {
@@ -19,14 +18,8 @@ function nameOf(model: string): string {
   }
 }
 
-export function registerWeightsCommands(program: Command, ctxOf?: () => CoreContext): void {
+export function registerWeightsCommands(program: Command, context: () => CoreContext): void {
   const verbose = () => !!program.opts().verbose;
-  const context =
-    ctxOf ??
-    (() => {
-      const o = program.opts<{ dataDir?: string; verbose?: boolean }>();
-      return makeContext(o.dataDir ? path.resolve(o.dataDir) : undefined, o.verbose);
-    });
   const weights = program.command('weights').description("pretrained COCO weights (YOLOv8/YOLO11/YOLO26 n/s/m) in the app's data folder");
 
   weights
