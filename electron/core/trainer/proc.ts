@@ -53,7 +53,6 @@ export function eachLine(stream: Readable | null | undefined, onLine: (line: str
   return new Promise((resolve) => rl.once('close', () => resolve()));
 }
 
-/** True while a process with this id exists (EPERM: exists, not ours). */
 /** When a process started (ms since the epoch, to a clock tick), from /proc on Linux; null elsewhere or when gone. */
 function procStartMs(pid: number): number | null {
   if (process.platform !== 'linux') return null;
@@ -90,6 +89,7 @@ export function isSameProcess(pid: number, startedMs: number | null | undefined)
   return now === null || Math.abs(now - startedMs) <= 2_000;
 }
 
+/** True while a process with this id exists (EPERM: exists, not ours). */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
