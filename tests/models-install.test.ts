@@ -36,12 +36,20 @@ if (unreachable && hasTrainer) {
   console.warn(`skipping the real format install: ${unreachable} (set CI=true to make this an error)`);
 }
 
+/** the environment's distributions, normalized names */
+async function installed(): Promise<Set<string>> {
+  const r = await execa(TRAINER_PYTHON, ['-m', 'pip', 'list', '--format=json', '--disable-pip-version-check']);
+  return new Set((JSON.parse(r.stdout) as Array<{ name: string }>).map((d) => d.name.toLowerCase().replace(/[-_.]+/g, '-')));
+}
+
 const versions = async () =>
   (await execa(TRAINER_PYTHON, ['-c', 'import numpy, torch, ultralytics; print(numpy.__version__, torch.__version__, ultralytics.__version__)'])).stdout.trim();
 
 describe.skipIf(!hasTrainer || !!unreachable)('models install: NCNN from the package index, then an NCNN export', () => {
   let ctx: CoreContext;
   let run: string;
+  /** the distributions the environment held before: what the install adds is removed afterwards */
+  let before: Set<string>;
   const savedPython = process.env.SPOTTER_TRAINER_PYTHON;
 
   beforeAll(async () => {
@@ -52,8 +60,12 @@ describe.skipIf(!hasTrainer || !!unreachable)('models install: NCNN from the pac
     run = await copyRun(fx, await tempDir(), '20250103-000000_ncnn');
     // an environment that has them already (a second local run) gets them removed: pip must install them
     await execa(TRAINER_PYTHON, ['-m', 'pip', 'uninstall', '-y', '--quiet', 'ncnn', 'pnnx'], { reject: false });
+    before = await installed();
   }, 660_000);
-  afterAll(() => {
+  afterAll(async () => {
+    // the environment as it was found (the sidecar's pytest checks NCNN's requirement logic on an environment without it)
+    const added = [...(await installed())].filter((d) => !before.has(d));
+    if (added.length) await execa(TRAINER_PYTHON, ['-m', 'pip', 'uninstall', '-y', '--quiet', ...added], { reject: false });
     if (savedPython === undefined) delete process.env.SPOTTER_TRAINER_PYTHON;
     else process.env.SPOTTER_TRAINER_PYTHON = savedPython;
   });
