@@ -9,6 +9,7 @@ const trainerPython = process.env.SPOTTER_TRAINER_PYTHON ?? (fs.existsSync(pyFil
 export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
+    globalSetup: ['tests/global-setup.ts'],
     typecheck: { enabled: true, include: ['tests/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
     testTimeout: 120_000,
     hookTimeout: 300_000,
