@@ -7,7 +7,7 @@ import { execa } from 'execa';
 import fs from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT, shared } from './helpers/shared.js';
+import { REPO_ROOT, rbc } from './helpers/shared.js';
 import { tempDir } from './helpers/core.js';
 
 const bin = path.join(REPO_ROOT, 'bin/spotter.mjs');
@@ -66,7 +66,7 @@ describe('spotter check', () => {
   it('exit 0 on a healthy dataset, 3 when it finds errors, JSON report', async () => {
     const work = await tempDir();
     const out = path.join(work, 'ds');
-    const imp = await spotter('import', shared('real/rbc-roboflow-coco'), '--out', out, '--json');
+    const imp = await spotter('import', rbc(), '--out', out, '--json');
     expect(imp.exitCode).toBe(0);
     const ok = await spotter('check', out, '--json');
     const report = JSON.parse(ok.stdout);

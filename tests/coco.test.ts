@@ -5,12 +5,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CocoFlavourError, readCoco } from '../electron/core/datasets/formats/coco.js';
 import { ImportError, type SourceDataset } from '../electron/core/datasets/model.js';
 import { CancelledError } from '../electron/core/jobs/jobs.js';
-import { REPO_ROOT, shared } from './helpers/shared.js';
+import { REPO_ROOT, fixture, rbc } from './helpers/shared.js';
 
 const FIX = path.join(REPO_ROOT, 'tests/fixtures/coco');
 const INSTANCES = path.join(FIX, 'coco_instances/annotations');
-const TRAFFIC = shared('peer-fixtures/cvat-exports/urban-traffic-video-task-coco/annotations/instances_default.json');
-const RBC = shared('real/rbc-roboflow-coco');
+const TRAFFIC = fixture('urban-traffic-video-task-coco', 'annotations', 'instances_default.json');
+const RBC = rbc();
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'spotter-coco-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

@@ -16,11 +16,9 @@ import { CancelledError, standaloneJob } from '../electron/core/jobs/jobs.js';
 import { datasetHash } from '../electron/core/trainer/dataset.js';
 import type { CoreContext } from '../electron/core/context.js';
 import { ImportOptions } from '../electron/shared/schemas.js';
-import { hasSharedData, shared } from './helpers/shared.js';
+import { fixture, rbc } from './helpers/shared.js';
 import { listTree, tempDir, testContext } from './helpers/core.js';
 import { BIN, hasTrainer, trainerEnv } from './trainer-fixture.js';
-
-const RBC = () => shared('real', 'rbc-roboflow-coco');
 
 interface Coco {
   images: Array<{ id: number; file_name: string }>;
@@ -48,7 +46,7 @@ async function countLabels(setDir: string, names: string[]): Promise<Record<stri
   return out;
 }
 
-describe.skipIf(!hasSharedData)('evaluation sets', () => {
+describe('evaluation sets', () => {
   let ctx: CoreContext;
   let work: string;
   let ds: string;
@@ -59,19 +57,19 @@ describe.skipIf(!hasSharedData)('evaluation sets', () => {
     ctx = await testContext();
     work = await tempDir('spotter-evalsets-');
     const r = await runImport(
-      ImportOptions.parse({ sources: [path.join(RBC(), 'train', '_annotations.coco.json'), path.join(RBC(), 'valid', '_annotations.coco.json')], out: path.join(work, 'blood cells ds') }),
+      ImportOptions.parse({ sources: [path.join(rbc(), 'train', '_annotations.coco.json'), path.join(rbc(), 'valid', '_annotations.coco.json')], out: path.join(work, 'blood cells ds') }),
       standaloneJob(),
       ctx,
       { datasetsDir: work },
     );
     ds = r.dir;
     names = r.report.names;
-    testCoco = JSON.parse(await fs.readFile(path.join(RBC(), 'test', '_annotations.coco.json'), 'utf8')) as Coco;
+    testCoco = JSON.parse(await fs.readFile(path.join(rbc(), 'test', '_annotations.coco.json'), 'utf8')) as Coco;
   }, 120_000);
 
   it('imports a set beside the dataset, maps classes by name, and leaves the training hash alone', async () => {
     const before = await datasetHash(path.join(ds, 'data.yaml'));
-    const info = await addEvalSet(ctx, ds, 'night', [path.join(RBC(), 'test', '_annotations.coco.json')], standaloneJob());
+    const info = await addEvalSet(ctx, ds, 'night', [path.join(rbc(), 'test', '_annotations.coco.json')], standaloneJob());
     expect(info.images).toBe(testCoco.images.length);
     const expected = countByName(testCoco);
     delete expected['RBC-WBC']; // the unused Roboflow placeholder
@@ -91,12 +89,13 @@ describe.skipIf(!hasSharedData)('evaluation sets', () => {
     // the same export with rbc and wbc swapping ids: only a mapping by name keeps each box's class
     const swapped = structuredClone(testCoco);
     const id = (n: string) => testCoco.categories.find((c) => c.name === n)!.id;
-    const [rbc, wbc] = [id('rbc'), id('wbc')];
-    for (const c of swapped.categories) c.id = c.id === rbc ? wbc : c.id === wbc ? rbc : c.id;
-    for (const a of swapped.annotations) a.category_id = a.category_id === rbc ? wbc : a.category_id === wbc ? rbc : a.category_id;
+    const [rbcId, wbcId] = [id('rbc'), id('wbc')];
+    const swap = (i: number) => (i === rbcId ? wbcId : i === wbcId ? rbcId : i);
+    for (const c of swapped.categories) c.id = swap(c.id);
+    for (const a of swapped.annotations) a.category_id = swap(a.category_id);
     const src = path.join(work, 'swapped export', 'test');
     await fs.mkdir(src, { recursive: true });
-    for (const im of testCoco.images) await fs.copyFile(path.join(RBC(), 'test', im.file_name), path.join(src, im.file_name));
+    for (const im of testCoco.images) await fs.copyFile(path.join(rbc(), 'test', im.file_name), path.join(src, im.file_name));
     await fs.writeFile(path.join(src, '_annotations.coco.json'), JSON.stringify(swapped));
     const info = await addEvalSet(ctx, ds, 'camera2', [path.join(src, '_annotations.coco.json')], standaloneJob());
     const expected = countByName(testCoco);
@@ -107,11 +106,11 @@ describe.skipIf(!hasSharedData)('evaluation sets', () => {
 
   it('refuses classes the dataset lacks, naming them, and leaves nothing behind', async () => {
     const before = await listTree(ds);
-    const err = await addEvalSet(ctx, ds, 'drone', [shared('real', 'drone-person-video-frames-roboflow')], standaloneJob()).catch((e: Error) => e);
+    const err = await addEvalSet(ctx, ds, 'drone', [fixture('drone-person-video-frames-roboflow')], standaloneJob()).catch((e: Error) => e);
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).message).toMatch(/classes not in the dataset .*: person/);
     expect(await listTree(ds)).toEqual(before);
-    await expect(addEvalSet(ctx, ds, '../escape', [RBC()], standaloneJob())).rejects.toThrow(/name/);
+    await expect(addEvalSet(ctx, ds, '../escape', [rbc()], standaloneJob())).rejects.toThrow(/name/);
   });
 
   it('a cancelled set leaves nothing; replacing and removing a set', async () => {
@@ -120,10 +119,10 @@ describe.skipIf(!hasSharedData)('evaluation sets', () => {
     const job = standaloneJob((_stage, done) => {
       if (done >= 3) ac.abort();
     }, ac.signal);
-    await expect(addEvalSet(ctx, ds, 'winter', [path.join(RBC(), 'test', '_annotations.coco.json')], job)).rejects.toBeInstanceOf(CancelledError);
+    await expect(addEvalSet(ctx, ds, 'winter', [path.join(rbc(), 'test', '_annotations.coco.json')], job)).rejects.toBeInstanceOf(CancelledError);
     expect(await listTree(ds)).toEqual(before);
 
-    const again = await addEvalSet(ctx, ds, 'night', [path.join(RBC(), 'valid', '_annotations.coco.json')], standaloneJob());
+    const again = await addEvalSet(ctx, ds, 'night', [path.join(rbc(), 'valid', '_annotations.coco.json')], standaloneJob());
     expect(again.images).toBeGreaterThan(testCoco.images.length);
     expect((await listEvalSets(ds)).filter((s) => s.name === 'night')).toHaveLength(1);
     expect(await fs.readdir(path.join(ds, 'evalsets'))).toEqual(expect.arrayContaining(['night', 'camera2']));

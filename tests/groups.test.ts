@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import { shared } from './helpers/shared.js';
+import { fixture, rbc } from './helpers/shared.js';
 import { computeGroups, mergeNearDuplicates, parseName, type GroupItem } from '../electron/core/datasets/groups.js';
 import { imageHash, nearDuplicatePairs } from '../electron/core/datasets/phash.js';
 
@@ -17,9 +17,9 @@ function cocoItems(file: string, subset?: string): GroupItem[] {
   return j.images.map((im) => ({ name: im.file_name, subset, classes: byImage.get(im.id) ?? [] }));
 }
 
-const RBC = shared('real/rbc-roboflow-coco');
-const DRONE = shared('real/drone-person-video-frames-roboflow');
-const URBAN = shared('peer-fixtures/cvat-exports/urban-traffic-video-task-coco/annotations/instances_default.json');
+const RBC = rbc();
+const DRONE = fixture('drone-person-video-frames-roboflow');
+const URBAN = fixture('urban-traffic-video-task-coco', 'annotations', 'instances_default.json');
 const folders = (root: string) => ['train', 'valid', 'test'].flatMap((s) => cocoItems(path.join(root, s, '_annotations.coco.json'), s));
 const sizes = (keys: string[]) => {
   const m = new Map<string, number>();

@@ -18,7 +18,7 @@ import { ImportOptions, SplitEntry } from '../electron/shared/schemas.js';
 import { inspectImport } from '../electron/core/datasets/importer.js';
 import type { CoreContext } from '../electron/core/context.js';
 import type { BatchResult } from '../electron/shared/review.js';
-import { hasSharedData, shared } from './helpers/shared.js';
+import { rbc } from './helpers/shared.js';
 import { expectImportError, listTree, tempDir, testContext } from './helpers/core.js';
 import { datasetImages, importDataset, perturbedReviewSet, renamedRbcExport } from './review-fixture.js';
 
@@ -37,13 +37,12 @@ async function snapshot(dir: string): Promise<Record<string, string>> {
 const splitOf = async (dir: string) => SplitEntry.array().parse(JSON.parse(await fs.readFile(path.join(dir, 'split.json'), 'utf8')));
 
 beforeAll(async () => {
-  if (!hasSharedData) return;
   ctx = await testContext();
   work = await tempDir('spotter-merge-');
   const valid = await renamedRbcExport(work);
   // the train export without one augmented copy of image-100 (its two siblings stay)
   const train = path.join(work, 'train');
-  await fs.cp(shared('real', 'rbc-roboflow-coco', 'train'), train, { recursive: true });
+  await fs.cp(rbc('train'), train, { recursive: true });
   const coco = JSON.parse(await fs.readFile(path.join(train, '_annotations.coco.json'), 'utf8'));
   const copies = coco.images.filter((im: { file_name: string }) => im.file_name.startsWith('image-100_png.rf.'));
   expect(copies.length).toBe(3);
@@ -58,7 +57,7 @@ beforeAll(async () => {
   batch = await writeBatch(set, { out: path.join(work, 'batches'), name: 'round 1', format: 'cvat', conf: 0.3, selection: { mode: 'disagree', conf: 0.3, iou: 0.5, limit: 6 } }, standaloneJob());
 });
 
-describe.skipIf(!hasSharedData)('re-importing a corrected batch with --base', () => {
+describe('re-importing a corrected batch with --base', () => {
   it('makes <name>_v2 with the corrected boxes, old splits kept, the added copy beside its siblings, the base untouched', async () => {
     const before = await snapshot(baseDir);
     const xmlFile = batch.annotations;
@@ -74,7 +73,7 @@ describe.skipIf(!hasSharedData)('re-importing a corrected batch with --base', ()
     expect(lines[idxB + 1]).toMatch(/^\s*<box /);
     lines.splice(idxB + 1, 3);
     // two images added in CVAT: the held-out augmented copy, and a picture from elsewhere (test export)
-    const testDir = shared('real', 'rbc-roboflow-coco', 'test');
+    const testDir = rbc('test');
     const other = (await fs.readdir(testDir)).find((f) => f.endsWith('.jpg'))!;
     await fs.copyFile(path.join(work, heldOut), path.join(batch.dir, 'images', heldOut));
     await fs.copyFile(path.join(testDir, other), path.join(batch.dir, 'images', 'новый снимок.jpg'));
@@ -183,7 +182,7 @@ describe.skipIf(!hasSharedData)('re-importing a corrected batch with --base', ()
   it('tells apart images of one name in two splits (<split>__<name> in the batch, COCO 1.0 round trip)', async () => {
     const src = path.join(work, 'same-name');
     for (const sub of ['valid', 'test']) {
-      const from = shared('real', 'rbc-roboflow-coco', sub);
+      const from = rbc(sub);
       const to = path.join(src, sub);
       await fs.mkdir(to, { recursive: true });
       const coco = JSON.parse(await fs.readFile(path.join(from, '_annotations.coco.json'), 'utf8'));

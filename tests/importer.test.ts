@@ -13,7 +13,7 @@ import { extractZip } from '../electron/core/datasets/zip.js';
 import { standaloneJob } from '../electron/core/jobs/jobs.js';
 import { ImportOptions, SplitEntry } from '../electron/shared/schemas.js';
 import type { CoreContext } from '../electron/core/context.js';
-import { shared, REPO_ROOT } from './helpers/shared.js';
+import { REPO_ROOT, describeShared, fixture, rbc, shared } from './helpers/shared.js';
 import { listTree, tempDir, testContext } from './helpers/core.js';
 
 let ctx: CoreContext;
@@ -27,18 +27,21 @@ async function siblingsOf(out: string): Promise<string[]> {
   return (await fs.readdir(path.dirname(out)).catch(() => [])).filter((n) => n.includes(path.basename(out)));
 }
 
-describe('golden pair: CVAT COCO 1.0 → YOLO equals CVAT YOLO 1.1', () => {
+// the Duckietown pair has no licence stated: read from ../shared/data, never copied
+const DUCKIETOWN = (file: string) => shared('peer-fixtures', 'cvat-exports', 'duckietown-coco-and-yolo', file);
+
+describeShared('golden pair: CVAT COCO 1.0 → YOLO equals CVAT YOLO 1.1', () => {
   it('writes the same labels as CVAT to 1e-6, class order included', async () => {
     const work = await tempDir();
     const out = path.join(work, 'duck');
     const res = await runImport(
-      opts({ sources: [path.join(REPO_ROOT, 'tests/fixtures/duckietown/Duckietown_COCO.zip')], out, ratios: [1, 0, 0], dupThreshold: -1 }),
+      opts({ sources: [DUCKIETOWN('Duckietown_COCO.zip')], out, ratios: [1, 0, 0], dupThreshold: -1 }),
       standaloneJob(),
       ctx,
       { datasetsDir: work },
     );
     const yoloDir = path.join(work, 'cvat-yolo');
-    await extractZip(path.join(REPO_ROOT, 'tests/fixtures/duckietown/Duckietown_YOLO.zip'), yoloDir);
+    await extractZip(DUCKIETOWN('Duckietown_YOLO.zip'), yoloDir);
     const cvatNames = (await fs.readFile(path.join(yoloDir, 'obj.names'), 'utf8')).trim().split('\n');
     // the used classes keep CVAT's order and ids; the unused "Cone" is dropped visibly
     expect(res.report.names).toEqual(cvatNames.slice(0, res.report.names.length));
@@ -108,7 +111,7 @@ describe('the leaking drone video (Roboflow export of one video)', () => {
   it('is one sequence split in time blocks with guard gaps; its own split is reported as leaking', async () => {
     const work = await tempDir();
     const out = path.join(work, 'drone');
-    const src = shared('real/drone-person-video-frames-roboflow');
+    const src = fixture('drone-person-video-frames-roboflow');
     const res = await runImport(opts({ sources: [src], out }), standaloneJob(), ctx, { datasetsDir: work });
     expect(res.report.grouping.sequences).toBe(1);
     expect(res.report.grouping.time_blocks).toBe(true);
@@ -126,7 +129,7 @@ describe('the leaking drone video (Roboflow export of one video)', () => {
   it('with --keep-splits, the export split is kept and the health check names the leak', async () => {
     const work = await tempDir();
     const out = path.join(work, 'drone-kept');
-    const res = await runImport(opts({ sources: [shared('real/drone-person-video-frames-roboflow')], out, keepSplits: true }), standaloneJob(), ctx, {
+    const res = await runImport(opts({ sources: [fixture('drone-person-video-frames-roboflow')], out, keepSplits: true }), standaloneJob(), ctx, {
       datasetsDir: work,
     });
     expect(res.report.leak_audit.group_crossings).toBeGreaterThan(0);
@@ -139,7 +142,7 @@ describe('images the annotations do not name', () => {
   it('are reported, not silently imported or dropped', async () => {
     const work = await tempDir();
     const src = path.join(work, 'export');
-    await fs.cp(shared('real/rbc-roboflow-coco/valid'), src, { recursive: true });
+    await fs.cp(rbc('valid'), src, { recursive: true });
     const any = (await fs.readdir(src)).find((f) => f.endsWith('.jpg'))!;
     await fs.copyFile(path.join(src, any), path.join(src, 'not-in-the-json.jpg'));
     const r = await inspectImport(opts({ sources: [src] }), standaloneJob(), ctx);
@@ -151,7 +154,7 @@ describe('images the annotations do not name', () => {
 describe('two imports at once (a double click)', () => {
   it('get two folders, both complete', async () => {
     const work = await tempDir();
-    const o = opts({ sources: [shared('real/rbc-roboflow-coco/valid')], name: 'same', ratios: [0.8, 0.2, 0] });
+    const o = opts({ sources: [rbc('valid')], name: 'same', ratios: [0.8, 0.2, 0] });
     const [a, b] = await Promise.all([
       runImport(o, standaloneJob(), ctx, { datasetsDir: work }),
       runImport(o, standaloneJob(), ctx, { datasetsDir: work }),
@@ -182,7 +185,7 @@ describe('bad inputs leave nothing behind', () => {
 
   it('truncated COCO JSON names the file', async () => {
     const dir = await tempDir();
-    const text = await fs.readFile(shared('real/rbc-roboflow-coco/valid/_annotations.coco.json'), 'utf8');
+    const text = await fs.readFile(rbc('valid', '_annotations.coco.json'), 'utf8');
     const f = path.join(dir, 'instances_default.json');
     await fs.writeFile(f, text.slice(0, Math.floor(text.length / 2)));
     await expectFailure([f], /instances_default\.json/);
@@ -227,7 +230,7 @@ describe('bad inputs leave nothing behind', () => {
   it('paths with spaces and Cyrillic work', async () => {
     const work = await tempDir();
     const src = path.join(work, 'папка с данными', 'клетки крови');
-    await fs.cp(shared('real/rbc-roboflow-coco/valid'), src, { recursive: true });
+    await fs.cp(rbc('valid'), src, { recursive: true });
     const out = path.join(work, 'выход с пробелами');
     const res = await runImport(opts({ sources: [src], out, ratios: [0.8, 0.2, 0] }), standaloneJob(), ctx, { datasetsDir: work });
     expect(res.dir).toBe(out);

@@ -23,9 +23,10 @@ import { silentLogger, type CoreContext } from '../electron/core/context.js';
 import { CancelledError } from '../electron/core/jobs/jobs.js';
 import type { JobFinished, PreloadBridge } from '../electron/shared/contract.js';
 import { createIpcTransport } from '../renderer/src/api/ipc.js';
-import { REPO_ROOT, shared } from './helpers/shared.js';
+import { REPO_ROOT, fixture } from './helpers/shared.js';
 
-const IMAGE = shared('real', 'coco8-ultralytics', 'images', 'train', '000000000009.jpg');
+/** A real photo (a frame of the drone video kept in tests/fixtures). */
+const IMAGE = fixture('drone-person-video-frames-roboflow', 'train', 'DJI_0839_5meter_305_MP4-0000_jpg.rf.2f2a09227728d873895beca9e5583db3.jpg');
 
 let tmp: string;
 beforeAll(async () => {
@@ -222,8 +223,8 @@ describe('IPC dispatch on the real core', () => {
   });
 
   it('runs an import end to end and applies schema defaults', async () => {
-    // real import of coco8 (8 images) through the dispatcher: ImportOptions defaults fill in
-    const started = await dispatchCall(api, 'import.run', { sources: [shared('real', 'coco8-ultralytics')], name: 'coco8', dupThreshold: -1 });
+    // real import of rbc8 (8 blood-cell images, Ultralytics layout) through the dispatcher: ImportOptions defaults fill in
+    const started = await dispatchCall(api, 'import.run', { sources: [fixture('rbc8')], name: 'rbc8', dupThreshold: -1 });
     expect(started.ok, JSON.stringify(started)).toBe(true);
     const { jobId } = (started as { ok: true; value: { jobId: string } }).value;
     await api.jobs.wait(jobId);

@@ -14,13 +14,13 @@ import { mulberry32 } from '../electron/core/datasets/split.js';
 import { ImportOptions, SplitEntry } from '../electron/shared/schemas.js';
 import type { CoreContext } from '../electron/core/context.js';
 import type { Box, ReviewBox, ReviewImage, ReviewPrediction, ReviewSet } from '../electron/shared/review.js';
-import { shared } from './helpers/shared.js';
+import { rbc } from './helpers/shared.js';
 
 export const WBC_NAME = 'wbc <белые> & "co"';
 
 /** The renamed export: `<dir>/src/{_annotations.coco.json, images}`; returns the source folder. */
 export async function renamedRbcExport(dir: string): Promise<string> {
-  const from = shared('real', 'rbc-roboflow-coco', 'valid');
+  const from = rbc('valid');
   const src = path.join(dir, 'src');
   await fs.mkdir(src, { recursive: true });
   const coco = JSON.parse(await fs.readFile(path.join(from, '_annotations.coco.json'), 'utf8')) as {

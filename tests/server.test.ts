@@ -20,7 +20,10 @@ import { thumbnail } from '../electron/core/thumbs.js';
 import { silentLogger, type CoreContext } from '../electron/core/context.js';
 import type { EventPayloads, JobFinished } from '../electron/shared/contract.js';
 import { createServeTransport, type WebSocketLike } from '../renderer/src/api/ws.js';
-import { hasSharedData, shared } from './helpers/shared.js';
+import { fixture, rbc } from './helpers/shared.js';
+
+/** A real photo: a 640x640 frame of the drone video kept in tests/fixtures. */
+const PHOTO = fixture('drone-person-video-frames-roboflow', 'train', 'DJI_0839_5meter_305_MP4-0000_jpg.rf.2f2a09227728d873895beca9e5583db3.jpg');
 
 let tmp: string;
 let server: RunningServer;
@@ -171,9 +174,9 @@ describe('local files', () => {
     expect((await raw('GET', `/api/file?path=${encodeURIComponent(inside)}`)).status).toBe(401);
   });
 
-  it.skipIf(!hasSharedData)('answers a cached WebP thumbnail of a workspace image', async () => {
-    const img = path.join(workspace, 'coco.jpg');
-    await fs.copyFile(shared('real', 'coco8-ultralytics', 'images', 'train', '000000000009.jpg'), img);
+  it('answers a cached WebP thumbnail of a workspace image', async () => {
+    const img = path.join(workspace, 'drone.jpg');
+    await fs.copyFile(PHOTO, img);
     const url = `/api/thumb?path=${encodeURIComponent(img)}&size=128&token=${server.token}`;
     const r = await raw('GET', url);
     expect(r.status).toBe(200);
@@ -187,12 +190,14 @@ describe('local files', () => {
   });
 });
 
-describe.skipIf(!hasSharedData)('thumbnail()', () => {
+describe('thumbnail()', () => {
   it('applies EXIF rotation, never enlarges, caches by mtime and coalesces concurrent requests', async () => {
     const dir = path.join(tmp, 'thumbs-unit');
     const cache = path.join(dir, 'cache');
     await fs.mkdir(dir, { recursive: true });
-    const src = shared('real', 'coco8-ultralytics', 'images', 'train', '000000000009.jpg');
+    // a 16:9 cut of the (square) drone frame: real pixels, and a landscape source to rotate
+    const src = path.join(dir, 'landscape.jpg');
+    await sharp(PHOTO).extract({ left: 0, top: 140, width: 640, height: 360 }).jpeg({ quality: 90 }).toFile(src);
     const { width, height } = await sharp(src).metadata();
     expect(width).toBeGreaterThan(height!); // landscape source
     // the same pixels tagged "rotate 90° clockwise to display", as phone cameras write them
@@ -308,7 +313,7 @@ describe('calls and events', () => {
     expect(notJson.status).toBe(415);
   });
 
-  it.skipIf(!hasSharedData)('pushes job events to the WebSocket (renderer serve transport)', async () => {
+  it('pushes job events to the WebSocket (renderer serve transport)', async () => {
     const transport = createServeTransport({
       token: server.token,
       baseUrl: base,
@@ -325,7 +330,7 @@ describe('calls and events', () => {
           resolve(f);
         });
       });
-      const { jobId } = await transport.call('import.inspect', { sources: [shared('real', 'rbc-roboflow-coco')] });
+      const { jobId } = await transport.call('import.inspect', { sources: [rbc()] });
       const f = await finished;
       offProgress();
       expect(f.jobId).toBe(jobId);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import { shared } from './helpers/shared.js';
+import { fixture, rbc } from './helpers/shared.js';
 import { computeGroups, type GroupItem } from '../electron/core/datasets/groups.js';
 import { auditSplits, defaultGuardGap, splitDataset, splitStats, type SplitAssignment } from '../electron/core/datasets/split.js';
 import { imageHash, nearDuplicatePairs } from '../electron/core/datasets/phash.js';
@@ -26,9 +26,9 @@ function roboflow(root: string) {
   const parts = ['train', 'valid', 'test'].map((s) => coco(path.join(root, s, '_annotations.coco.json'), s));
   return { items: parts.flatMap((p) => p.items), names: parts[0]!.names, root };
 }
-const RBC = roboflow(shared('real/rbc-roboflow-coco'));
-const DRONE = roboflow(shared('real/drone-person-video-frames-roboflow'));
-const URBAN = coco(shared('peer-fixtures/cvat-exports/urban-traffic-video-task-coco/annotations/instances_default.json'));
+const RBC = roboflow(rbc());
+const DRONE = roboflow(fixture('drone-person-video-frames-roboflow'));
+const URBAN = coco(fixture('urban-traffic-video-task-coco', 'annotations', 'instances_default.json'));
 const exportSplit = (items: GroupItem[]) => items.map((it) => (it.subset === 'valid' ? 'val' : it.subset));
 
 const count = (splits: SplitAssignment[], s: SplitAssignment) => splits.filter((x) => x === s).length;

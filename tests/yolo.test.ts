@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readYolo, ultralyticsLabelPath } from '../electron/core/datasets/formats/yolo.js';
 import type { SourceDataset } from '../electron/core/datasets/model.js';
-import { REPO_ROOT, hasSharedData, shared } from './helpers/shared.js';
+import { REPO_ROOT, fixture, itShared, shared } from './helpers/shared.js';
 import { expectImportError } from './helpers/core.js';
 
 const FIX = path.join(REPO_ROOT, 'tests/fixtures/yolo');
@@ -116,7 +116,47 @@ describe('Ultralytics data.yaml spellings', () => {
     expect(ds.notes).toEqual([]);
   });
 
-  test.skipIf(!hasSharedData)('coco8: its path (../datasets/coco8) overridden, real sizes, every label line read', async () => {
+  test('rbc8 (real blood cells, Ultralytics layout): `path: .`, an absolute path, a missing one; real sizes, every label line read', async () => {
+    const rbc8 = fixture('rbc8');
+    const ds = await readYolo(path.join(rbc8, 'data.yaml'));
+    expect(ds.root).toBe(rbc8);
+    expect(ds.categories).toEqual(['rbc', 'wbc']);
+    expect(ds.images.map((i) => i.subset)).toEqual(['train', 'train', 'train', 'train', 'val', 'val', 'val', 'val']);
+    // every non-empty line of every label file is one object
+    let lines = 0;
+    for (const split of ['train', 'val']) {
+      for (const f of await fs.readdir(path.join(rbc8, 'labels', split)))
+        lines += (await fs.readFile(path.join(rbc8, 'labels', split, f), 'utf8')).split('\n').filter((l) => l.trim()).length;
+    }
+    expect(lines).toBe(174);
+    expect(ds.images.reduce((n, i) => n + i.objects.length, 0)).toBe(lines);
+    for (const img of ds.images) expect([img.width, img.height]).toEqual([416, 416]);
+    const img32 = ds.images.find((i) => i.name.startsWith('images/val/image-32_png.rf.'))!;
+    // its first line `1 0.493990 0.484976 0.233173 0.229567` -> wbc
+    expect(img32.objects[0]!.category).toBe('wbc');
+    img32.objects[0]!.bbox.forEach((v, i) => expect(v).toBeCloseTo([157.0, 154.0, 97.0, 95.5][i]!, 2));
+    expect(img32.objects.filter((o) => o.category === 'wbc')).toHaveLength(1);
+    expect(ds.notes).toEqual([]);
+
+    // a copy whose yaml names its folder absolutely, and one whose path does not exist here
+    const copy = path.join(tmp, 'rbc8 copy');
+    await fs.cp(rbc8, copy, { recursive: true });
+    const text = await fs.readFile(path.join(copy, 'data.yaml'), 'utf8');
+    const abs = path.join(tmp, 'rbc8-abs.yaml');
+    await fs.writeFile(abs, text.replace(/^path:.*$/m, `path: ${copy}`));
+    const absDs = await readYolo(abs);
+    expect(absDs.root).toBe(copy);
+    expect(absDs.images.map((i) => [i.name, i.objects.length])).toEqual(ds.images.map((i) => [i.name, i.objects.length]));
+    expect(absDs.notes).toEqual([]);
+    await fs.writeFile(path.join(copy, 'data.yaml'), text.replace(/^path:.*$/m, 'path: ../datasets/rbc8'));
+    const missing = await readYolo(path.join(copy, 'data.yaml'));
+    expect(missing.root).toBe(copy);
+    expect(missing.images).toHaveLength(8);
+    expect(missing.notes).toContainEqual(expect.objectContaining({ code: 'path-not-found', severity: 'info' }));
+  });
+
+  // coco8 is AGPL (Ultralytics): read from ../shared/data, never copied
+  itShared('coco8: its path (../datasets/coco8) overridden, real sizes, every label line read', async () => {
     const coco8 = shared('real/coco8-ultralytics');
     const text = await fs.readFile(path.join(coco8, 'coco8.yaml'), 'utf8');
     const yaml = path.join(tmp, 'coco8.yaml');
