@@ -1,5 +1,5 @@
 /**
- * The export menu and deploy on the real trained fixture run (1 epoch of coco8 at imgsz 64): ONNX with a
+ * The export menu and deploy on the real trained fixture run (1 epoch of rbc8 at imgsz 64): ONNX with a
  * dynamic input and with NMS inside (metadata read back from the file, shapes checked by running it with
  * onnxruntime-node), TorchScript, a format whose packages are missing (listed with the package, and a clear
  * error when exported anyway), a cancelled export leaving nothing behind, and two deploys that keep v1 and v2
@@ -83,12 +83,12 @@ describe.skipIf(!hasTrainer)('models: export formats, export, deploy (real sidec
     const meta = await readModelMeta(r.path);
     expect(meta.task).toBe('detect');
     expect(meta.imgsz).toEqual([64, 64]); // the training imgsz
-    expect(meta.names.slice(0, 3)).toEqual(['person', 'bicycle', 'car']);
+    expect(meta.names).toEqual(['rbc', 'wbc']);
     expect(meta.layout).toBe('yolo');
     expect(meta.metadata.args).toMatch(/'dynamic': True/);
-    // strides 8/16/32: 64 px → 8²+4²+2² = 84 anchors, 96 px → 12²+6²+3² = 189
-    expect(await outputDims(r.path, 64)).toEqual([1, 84, 84]);
-    expect(await outputDims(r.path, 96)).toEqual([1, 84, 189]);
+    // 4 box values + 2 classes; strides 8/16/32: 64 px → 8²+4²+2² = 84 anchors, 96 px → 12²+6²+3² = 189
+    expect(await outputDims(r.path, 64)).toEqual([1, 6, 84]);
+    expect(await outputDims(r.path, 96)).toEqual([1, 6, 189]);
 
     const rec = await readRecord(run);
     const card = (await readModelCard(r.path))!;
@@ -106,7 +106,7 @@ describe.skipIf(!hasTrainer)('models: export formats, export, deploy (real sidec
   it('exports ONNX with NMS inside: end2end layout, N × 6 boxes; the card keeps thresholds set before', async () => {
     const file = path.join(run, 'weights', 'best.onnx');
     const before = (await readModelCard(file))!;
-    await writeModelCard(file, { ...before, thresholds: { default: 0.4, perClass: { person: 0.5 }, iou: 0.6 } });
+    await writeModelCard(file, { ...before, thresholds: { default: 0.4, perClass: { wbc: 0.5 }, iou: 0.6 } });
     const r = await exportModel(ctx, run, { format: 'onnx', nms: true, imgsz: 96 });
     expect(r.path).toBe(file);
     const meta = await readModelMeta(r.path);
@@ -117,7 +117,7 @@ describe.skipIf(!hasTrainer)('models: export formats, export, deploy (real sidec
     expect(dims[2]).toBe(6); // x1, y1, x2, y2, score, class
     const card = (await readModelCard(r.path))!;
     expect(card.imgsz).toEqual([96, 96]);
-    expect(card.thresholds).toEqual({ default: 0.4, perClass: { person: 0.5 }, iou: 0.6 });
+    expect(card.thresholds).toEqual({ default: 0.4, perClass: { wbc: 0.5 }, iou: 0.6 });
     expect(card.createdAt).toBe(before.createdAt);
   }, 120_000);
 
@@ -201,10 +201,10 @@ describe.skipIf(!hasTrainer)('models: export formats, export, deploy (real sidec
 
     // per-class thresholds saved on the run's export travel with the next deploy
     const src = path.join(dir, 'weights', 'best.onnx');
-    await writeModelCard(src, { ...(await readModelCard(src))!, thresholds: { default: 0.3, perClass: { person: 0.55 }, iou: 0.65 } });
+    await writeModelCard(src, { ...(await readModelCard(src))!, thresholds: { default: 0.3, perClass: { wbc: 0.55 }, iou: 0.65 } });
     const d2 = await deployModel(ctx, ws2, { dir });
     expect(d2.path).toBe(path.join(ws2, 'models', `${rec.label}_v2.onnx`));
-    expect(d2.card.thresholds).toEqual({ default: 0.3, perClass: { person: 0.55 }, iou: 0.65 });
+    expect(d2.card.thresholds).toEqual({ default: 0.3, perClass: { wbc: 0.55 }, iou: 0.65 });
 
     const models = await fs.readdir(path.join(ws2, 'models'));
     expect(models.sort()).toEqual([`${rec.label}_v1.card.json`, `${rec.label}_v1.card.md`, `${rec.label}_v1.onnx`, `${rec.label}_v2.card.json`, `${rec.label}_v2.card.md`, `${rec.label}_v2.onnx`].sort());

@@ -3,7 +3,9 @@
  * spaces, Cyrillic and XML-special characters, imported with Spotter's importer; a batch written in
  * both CVAT formats; each re-imported with Spotter's importer: images, boxes (1e-3 px), class names
  * and the confidence attribute survive. Per-class thresholds (the gallery's, else the model card's)
- * in 'disagree' and in the pre-annotations.
+ * in 'disagree' and in the pre-annotations. The review.exportBatch job runs on real predictions of the
+ * fixture run's ONNX export over rbc8 (one epoch at imgsz 64: it scores below 0.01, so its band and conf are
+ * set there).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs/promises';
@@ -11,10 +13,10 @@ import path from 'node:path';
 import { CancelledError, JobManager, standaloneJob } from '../electron/core/jobs/jobs.js';
 import { createReviewHandlers } from '../electron/core/review/handlers.js';
 import { runPredictJob } from '../electron/core/predict/handlers.js';
+import { getReviewSet } from '../electron/core/predict/cache.js';
 import { CallInputs, type JobFinished } from '../electron/shared/contract.js';
 import type { HandlerDeps } from '../electron/core/deps.js';
-import { coco8Copy } from './trainer-fixture.js';
-import { shared } from './helpers/shared.js';
+import { fixtureOnnx, hasTrainer, trainDatasetCopy } from './trainer-fixture.js';
 import { extractZip } from '../electron/core/datasets/zip.js';
 import { parseXmlFile } from '../electron/core/datasets/xml.js';
 import { selectBatch, writeBatch } from '../electron/core/review/batch.js';
@@ -22,7 +24,6 @@ import { buildMatchIndex, countsAt } from '../electron/shared/review-metrics.js'
 import type { Box, ModelCard, ReviewSet } from '../electron/shared/review.js';
 import { writeModelCard } from '../electron/core/models/card.js';
 import type { CoreContext } from '../electron/core/context.js';
-import { hasSharedData } from './helpers/shared.js';
 import { tempDir, testContext } from './helpers/core.js';
 import { datasetImages, importDataset, perturbedReviewSet, renamedRbcExport, WBC_NAME } from './review-fixture.js';
 
@@ -32,7 +33,6 @@ let dataset: string;
 let set: ReviewSet;
 
 beforeAll(async () => {
-  if (!hasSharedData) return;
   ctx = await testContext();
   work = await tempDir('spotter-batch-');
   const src = await renamedRbcExport(work);
@@ -41,7 +41,7 @@ beforeAll(async () => {
   set = await perturbedReviewSet(dataset);
 });
 
-describe.skipIf(!hasSharedData)('choosing the batch', () => {
+describe('choosing the batch', () => {
   it('uncertain: images with scores in the band, most such predictions first', () => {
     const picked = selectBatch(set, { mode: 'uncertain', low: 0.3, high: 0.5, limit: 5 });
     expect(picked.length).toBe(5);
@@ -114,7 +114,7 @@ function expectedScores(batchDir: string, files: Array<{ from: string }>, conf: 
   return files.flatMap((f) => set.images.find((i) => i.path === f.from)!.pred.filter((p) => p.score >= conf).map((p) => Math.round(p.score * 1e4) / 1e4));
 }
 
-describe.skipIf(!hasSharedData)('writing a batch and importing it back', () => {
+describe('writing a batch and importing it back', () => {
   it('COCO 1.0 (annotations.zip as CVAT exports it)', async () => {
     const conf = 0.3;
     const r = await writeBatch(set, { out: path.join(work, 'batches'), name: 'coco batch', format: 'coco', conf, selection: { mode: 'uncertain', low: 0.25, high: 0.6, limit: 8 } }, standaloneJob());
@@ -177,17 +177,18 @@ describe.skipIf(!hasSharedData)('writing a batch and importing it back', () => {
   });
 });
 
-describe.skipIf(!hasSharedData)('the review.exportBatch job with a real model', () => {
+describe.skipIf(!hasTrainer)('the review.exportBatch job with a real model', () => {
   it('says "predict first" without cached predictions, then writes the batch from the real predictions', async () => {
     const ws = path.join(work, 'ws');
     const finished: JobFinished[] = [];
     const jobs = new JobManager({ progress: () => {}, finished: (f) => finished.push(f) });
     const deps: HandlerDeps = { ctx, emit: () => {}, jobs, workspace: () => ws };
-    const ds = path.join(ws, 'datasets', 'coco8');
-    await importDataset(ctx, [path.join(await coco8Copy(work), 'data.yaml')], ds, { keepSplits: true, dupThreshold: -1 });
+    const ds = path.join(ws, 'datasets', 'rbc8');
+    await importDataset(ctx, [path.join(await trainDatasetCopy(work), 'data.yaml')], ds, { keepSplits: true, dupThreshold: -1 });
     const handlers = createReviewHandlers(deps);
-    const source = { model: shared('weights', 'yolov8n_int8.onnx'), dataset: ds, split: 'val' as const };
-    const input = { source, selection: { mode: 'uncertain' as const, low: 0.25, high: 0.6, conf: 0.25, iou: 0.5, limit: 10 }, format: 'cvat' as const, conf: 0.25 };
+    const source = { model: await fixtureOnnx(), dataset: ds, split: 'val' as const };
+    // the fixture model's scores lie between the 0.001 floor and 0.01: the band and conf of the batch are there
+    const input = { source, selection: { mode: 'uncertain' as const, low: 0.001, high: 0.01, conf: 0.001, iou: 0.5, limit: 10 }, format: 'cvat' as const, conf: 0.001 };
     const first = await handlers['review.exportBatch'](input);
     await jobs.wait(first.jobId);
     const f1 = finished.find((f) => f.jobId === first.jobId)!;
@@ -195,6 +196,9 @@ describe.skipIf(!hasSharedData)('the review.exportBatch job with a real model', 
     expect(f1.error).toMatch(/predict first/);
     // (runPredictJob creates the cache folder itself)
     await runPredictJob(deps, source, false, standaloneJob());
+    const predicted = (await getReviewSet(deps, source))!;
+    const inBand = predicted.images.filter((im) => im.pred.some((p) => p.score >= 0.001 && p.score <= 0.01));
+    expect(inBand.length).toBeGreaterThan(0);
     const second = await handlers['review.exportBatch'](input);
     await jobs.wait(second.jobId);
     const f2 = finished.find((f) => f.jobId === second.jobId)!;
@@ -202,14 +206,16 @@ describe.skipIf(!hasSharedData)('the review.exportBatch job with a real model', 
     expect(f2.status).toBe('done');
     const r = f2.result as { dir: string; images: number; boxes: number; annotations: string };
     expect(path.dirname(r.dir)).toBe(path.join(ws, 'batches'));
-    expect(r.images).toBeGreaterThan(0);
+    // every val image with a prediction in the band, each with its predictions at or above the batch conf
+    expect(r.images).toBe(inBand.length);
+    expect(r.boxes).toBe(inBand.reduce((n, im) => n + im.pred.filter((p) => p.score >= 0.001).length, 0));
     expect((await fs.readdir(path.join(r.dir, 'images'))).length).toBe(r.images);
     const xml = await fs.readFile(r.annotations, 'utf8');
     expect((xml.match(/<box /g) ?? []).length).toBe(r.boxes);
-  });
+  }, 660_000);
 });
 
-describe.skipIf(!hasSharedData)('per-class thresholds', () => {
+describe('per-class thresholds', () => {
   const conf = 0.3, raised = 0.7;
   /** the class with the most false positives scored in [conf, raised), and how many it has per image */
   let X = '';

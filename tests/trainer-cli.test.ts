@@ -1,5 +1,5 @@
 /**
- * End to end through the built CLI: a real 1-epoch training of coco8 (the shared fixture), the run
+ * End to end through the built CLI: a real 1-epoch training of rbc8 (the shared fixture), the run
  * folder it leaves, `env status --json`, `runs report`, `runs compare --json`, `export` failures.
  */
 import { describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { TrainerEvent } from '../electron/shared/trainer.js';
 import { tempDir } from './helpers/core.js';
-import { BIN, coco8Copy, copyRun, fixtureRun, hasTrainer, trainerEnv } from './trainer-fixture.js';
+import { BIN, copyRun, fixtureRun, hasTrainer, trainDatasetCopy, trainerEnv } from './trainer-fixture.js';
 
 const spotter = (dataDir: string, ...args: string[]) => execa(process.execPath, [BIN, ...args], { reject: false, env: trainerEnv(dataDir) });
 
@@ -116,10 +116,11 @@ describe.skipIf(!hasTrainer)('spotter train (real training, CPU)', () => {
     const run = await fixtureRun();
     const ws = await tempDir();
     const dir = await copyRun(run, ws, '20250101-000000_final-check');
-    // coco8 has no test split: a copy whose test split is its val images
-    const ds = await coco8Copy(await tempDir());
+    // rbc8 has no test split: a copy whose test split is its val images
+    const ds = await trainDatasetCopy(await tempDir());
     const yaml = await fs.readFile(path.join(ds, 'data.yaml'), 'utf8');
-    await fs.writeFile(path.join(ds, 'data.yaml'), yaml.replace(/^test:.*$/m, 'test: images/val'));
+    expect(yaml).not.toMatch(/^test:/m);
+    await fs.writeFile(path.join(ds, 'data.yaml'), `${yaml.trimEnd()}\ntest: images/val\n`);
     const rec = JSON.parse(await fs.readFile(path.join(dir, 'spotter-run.json'), 'utf8'));
     rec.dataset.data_yaml = path.join(ds, 'data.yaml');
     await fs.writeFile(path.join(dir, 'spotter-run.json'), JSON.stringify(rec, null, 2));
@@ -129,7 +130,8 @@ describe.skipIf(!hasTrainer)('spotter train (real training, CPU)', () => {
     const out = JSON.parse(r.stdout);
     expect(out).toMatchObject({ run_dir: dir, split: 'test', file: path.join(dir, 'eval-test.json') });
     expect(out.metrics.mAP50).toBeTypeOf('number');
-    expect(out.per_class.map((c: { name: string }) => c.name)).toContain('person');
+    // the val images as the test split: both classes, with rbc8's val counts (4 images; 76 rbc, 4 wbc)
+    expect(out.per_class.map((c: { name: string; images: number; instances: number }) => [c.name, c.images, c.instances])).toEqual([['rbc', 4, 76], ['wbc', 4, 4]]);
     expect(JSON.parse(await fs.readFile(out.file, 'utf8'))).toMatchObject({ split: 'test', data: path.join(ds, 'data.yaml'), metrics: out.metrics });
     const after = JSON.parse(await fs.readFile(path.join(dir, 'spotter-run.json'), 'utf8'));
     expect(after.test_evaluated).toBe(true);

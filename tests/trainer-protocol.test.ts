@@ -1,7 +1,8 @@
 /**
  * The sidecar protocol on the Node side: real event lines from a real training validate; bad lines
  * are protocol errors, not crashes; stop reaches the process and a sidecar that ignores it is killed;
- * failures are classified (a real corrupt checkpoint through the real sidecar).
+ * failures are classified (corrupt checkpoints through the real sidecar: the fixture run's own best.pt cut
+ * short here, and a truncated yolov8n.pt from another project in the shared data).
  */
 import { describe, expect, it } from 'vitest';
 import fs from 'node:fs/promises';
@@ -12,7 +13,7 @@ import { RunRecord, trainRun, writeRecord } from '../electron/core/trainer/runs.
 import { classifyFailure, parseEventLine, startSidecar } from '../electron/core/trainer/sidecar.js';
 import { TrainerEvent } from '../electron/shared/trainer.js';
 import { tempDir, testContext } from './helpers/core.js';
-import { shared } from './helpers/shared.js';
+import { itShared, shared } from './helpers/shared.js';
 import { fixtureRun, hasTrainer, TRAINER_PYTHON } from './trainer-fixture.js';
 
 describe('parseEventLine', () => {
@@ -56,22 +57,34 @@ describe.skipIf(!hasTrainer)('real event lines', () => {
     expect([...firsts].sort((a, b) => a - b)).toEqual(firsts);
     const done = events.at(-1) as Extract<TrainerEvent, { type: 'done' }>;
     expect(done.run_dir).toBe(run.runDir);
-    expect(done.per_class.map((c) => c.name)).toContain('person');
+    expect(done.per_class.map((c) => c.name)).toEqual(['rbc', 'wbc']);
     // the stdout of the CLI carried exactly these events
     expect(run.stdout.trim().split('\n').slice(0, -1)).toEqual(text.trim().split('\n'));
   });
 
-  it('a corrupt checkpoint is classified as corrupt-weights by the real sidecar', async () => {
+  const expectCorrupt = async (weights: string, name: RegExp) => {
     const ctx = await testContext();
     const dir = await tempDir();
     const log = path.join(dir, 'export.log');
-    const sc = startSidecar(ctx, { python: TRAINER_PYTHON, args: ['export', '--weights', shared('weights', 'corrupt', 'yolov8n.truncated.pt')], logFile: log });
+    const sc = startSidecar(ctx, { python: TRAINER_PYTHON, args: ['export', '--weights', weights], logFile: log });
     const r = await sc.result;
     expect(r.exitCode).toBe(1);
     expect(r.failure?.code).toBe('corrupt-weights');
-    expect(r.failure?.message).toMatch(/yolov8n\.truncated\.pt/);
+    expect(r.failure?.message).toMatch(name);
     expect(r.protocolErrors).toBe(0);
     expect(await fs.readFile(log, 'utf8')).toMatch(/corrupt/i);
+  };
+
+  it("the fixture run's best.pt cut short is classified as corrupt-weights by the real sidecar", async () => {
+    const run = await fixtureRun();
+    const whole = await fs.readFile(path.join(run.runDir, 'weights', 'best.pt'));
+    const cut = path.join(await tempDir(), 'best.cut.pt');
+    await fs.writeFile(cut, whole.subarray(0, Math.floor(whole.length / 2)));
+    await expectCorrupt(cut, /best\.cut\.pt/);
+  });
+
+  itShared('a truncated yolov8n.pt (a real damaged file of another project) is classified as corrupt-weights', async () => {
+    await expectCorrupt(shared('weights', 'corrupt', 'yolov8n.truncated.pt'), /yolov8n\.truncated\.pt/);
   });
 });
 

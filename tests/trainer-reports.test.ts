@@ -12,7 +12,7 @@ import { datasetHash } from '../electron/core/trainer/dataset.js';
 import { compareRuns, estimateRun, reportMarkdown, verdictOf } from '../electron/core/trainer/reports.js';
 import { getBaseline, listRuns, setBaseline } from '../electron/core/trainer/runs.js';
 import { tempDir } from './helpers/core.js';
-import { coco8Copy, copyRun, fixtureRun, hasTrainer } from './trainer-fixture.js';
+import { copyRun, fixtureRun, hasTrainer, trainDatasetCopy } from './trainer-fixture.js';
 
 const M = (p: number, r: number, m50: number, m5095: number) => ({ precision: p, recall: r, mAP50: m50, mAP50_95: m5095 });
 const C = (name: string, ap50: number, ap50_95: number) => ({ name, images: 2, instances: 5, p: 0.5, r: 0.5, ap50, ap50_95 });
@@ -70,7 +70,7 @@ describe.skipIf(!hasTrainer)('compare with the baseline', () => {
     const md = await reportMarkdown(ws);
     const rows = md.split('\n').filter((l) => l.startsWith('| 2025'));
     expect(rows).toHaveLength(3);
-    expect(rows[0]).toMatch(/^\| 2025-01-01 00:00 \| ★ base \| done \| yolov8n\.yaml \| 64 \| 1\/1 \| coco8 `[0-9a-f]{8}` \| 0\.700 \| 0\.400 \|  \| 0\.600 \| 0\.500 \| \d+ s \| first \\\| try \|$/);
+    expect(rows[0]).toMatch(/^\| 2025-01-01 00:00 \| ★ base \| done \| yolov8n\.yaml \| 64 \| 1\/1 \| rbc8 `[0-9a-f]{8}` \| 0\.700 \| 0\.400 \|  \| 0\.600 \| 0\.500 \| \d+ s \| first \\\| try \|$/);
     expect(rows[1]).toContain('| lr0 0.02 | done |');
     expect(rows[1]).toContain('| 0.430 | +0.030 |');
     expect(rows[1]).toContain('| 62 min |');
@@ -87,10 +87,11 @@ describe.skipIf(!hasTrainer)('summary.md and the dataset hash', () => {
     expect(md).toContain(`data.yaml: \`${path.join(dataset, 'data.yaml')}\``);
     expect(md).toContain(rec.dataset.hash);
     expect(md).toContain('split seed: not recorded');
-    expect(md).toMatch(/classes \(80\): person, bicycle, car/);
+    expect(md).toMatch(/classes \(2\): rbc, wbc$/m);
     expect(md).toMatch(/\| imgsz \| 64 \|/);
     expect(md).toMatch(/\| final \(best\.pt on val\) \| \d\.\d{3} \| \d\.\d{3} \| \d\.\d{3} \| \d\.\d{3} \|/);
-    expect(md).toMatch(/## Per class[\s\S]*\| person \| \d+ \| \d+ \|/);
+    // rbc8's val split: 4 images, 76 rbc and 4 wbc
+    expect(md).toMatch(/## Per class[\s\S]*\| rbc \| 4 \| 76 \|[\s\S]*\| wbc \| 4 \| 4 \|/);
     expect(md).toMatch(/torch 2\.\d+\.\d+/);
     expect(md).toMatch(/ultralytics \d+\.\d+\.\d+/);
     expect(md).toContain('note: shared test fixture');
@@ -99,9 +100,9 @@ describe.skipIf(!hasTrainer)('summary.md and the dataset hash', () => {
   it('the content hash ignores where the dataset lives and changes with a label', async () => {
     const { dataset } = await fixtureRun();
     const a = await datasetHash(path.join(dataset, 'data.yaml'));
-    const other = await coco8Copy(await tempDir());
+    const other = await trainDatasetCopy(await tempDir());
     expect(await datasetHash(path.join(other, 'data.yaml'))).toBe(a);
-    await fs.appendFile(path.join(other, 'labels', 'val', '000000000036.txt'), '0 0.5 0.5 0.2 0.2\n');
+    await fs.appendFile(path.join(other, 'labels', 'val', 'image-32_png.rf.5d3d069396760f22a6ee1f170bbb929e.txt'), '0 0.5 0.5 0.2 0.2\n');
     expect(await datasetHash(path.join(other, 'data.yaml'))).not.toBe(a);
   });
 });

@@ -18,8 +18,7 @@ import { checkResumable, listRuns, loadRun, prepareRun, readRecord, reserveRunDi
 import { checkpointEpoch } from '../electron/core/trainer/checkpoint.js';
 import { isSameProcess, processStartMs, PROCESS_STARTED_MS } from '../electron/core/trainer/proc.js';
 import { tempDir, testContext } from './helpers/core.js';
-import { shared } from './helpers/shared.js';
-import { coco8Copy, copyRun, fixtureRun, hasTrainer, TRAINER_PYTHON } from './trainer-fixture.js';
+import { copyRun, fixtureRun, hasTrainer, trainDatasetCopy, TRAINER_PYTHON } from './trainer-fixture.js';
 
 let prevPython: string | undefined;
 beforeAll(() => {
@@ -56,7 +55,7 @@ async function harness() {
 describe.skipIf(!hasTrainer)('runs through the handlers (real training)', () => {
   it('start → stop → resume → done', async () => {
     const t = await harness();
-    const dataset = await coco8Copy(await tempDir());
+    const dataset = await trainDatasetCopy(await tempDir());
     const req = TrainRequest.parse({ dataset, epochs: 4, imgsz: 64, device: 'cpu', workers: 0, label: 'stop me', note: 'state machine' });
     const { jobId, dir } = await t.h['runs.start'](req);
     expect(path.dirname(dir)).toBe(path.join(t.ws, 'runs'));
@@ -137,13 +136,16 @@ describe.skipIf(!hasTrainer)('runs through the handlers (real training)', () => 
     await expect(checkResumable(complete)).rejects.toThrow(/last\.pt: a final checkpoint.*nothing to resume/);
     await expect(t.h['runs.resume']({ dir: complete })).rejects.toThrow(/nothing to resume/);
 
-    // a stopped 3-epoch run whose last.pt turns out to be damaged: the sidecar fails before training
+    // a stopped 3-epoch run whose last.pt turns out to be damaged (its own real checkpoint, cut to half its
+    // size as an interrupted copy leaves it): the sidecar fails before training
     const broken = await copyRun(run, t.ws, '20250101-000001_broken');
     const settings = (await readRecord(broken)).settings;
     await setRec(broken, { status: 'stopped', settings: { ...settings, epochs: 3 } });
     const specFile = path.join(broken, 'spec.json');
     await fs.writeFile(specFile, JSON.stringify({ ...JSON.parse(await fs.readFile(specFile, 'utf8')), epochs: 3 }, null, 2));
-    await fs.copyFile(shared('weights', 'corrupt', 'yolov8n.truncated.pt'), path.join(broken, 'weights', 'last.pt'));
+    const last = path.join(broken, 'weights', 'last.pt');
+    const whole = await fs.readFile(last);
+    await fs.writeFile(last, whole.subarray(0, Math.floor(whole.length / 2)));
     await checkResumable(broken); // one epoch of three in results.csv: resumable as far as the files say
     const files = ['spotter-run.json', 'spec.json', 'command.sh', 'events.ndjson', 'summary.md'];
     const before = await Promise.all(files.map((f) => fs.readFile(path.join(broken, f), 'utf8')));
@@ -182,7 +184,7 @@ describe.skipIf(!hasTrainer)('runs through the handlers (real training)', () => 
     expect(rec.test_evaluated).toBe(false); // val is for decisions; only test is recorded as spent
     expect(rec.evaluations).toEqual([expect.objectContaining({ split: 'val', file: 'eval-val.json', weights: path.join('weights', 'best.pt') })]);
     expect(await fs.readFile(path.join(dir, 'summary.md'), 'utf8')).toMatch(/## Evaluations[\s\S]*\| val split \|/);
-    // coco8 has no test split: a clear error naming data.yaml
+    // rbc8 has no test split: a clear error naming data.yaml
     const r2 = await t.h['runs.evaluate']({ dir, split: 'test' });
     await t.jobs.wait(r2.jobId);
     expect(t.finished.find((x) => x.jobId === r2.jobId)!.error).toMatch(/data\.yaml: the dataset has no test split/);
@@ -190,8 +192,8 @@ describe.skipIf(!hasTrainer)('runs through the handlers (real training)', () => 
 
   it('refuses a dataset with health errors, leaving no run folder; the override writes it', async () => {
     const t = await harness();
-    const dataset = await coco8Copy(await tempDir());
-    const label = path.join(dataset, 'labels', 'train', '000000000009.txt');
+    const dataset = await trainDatasetCopy(await tempDir());
+    const label = path.join(dataset, 'labels', 'train', 'image-1_png.rf.f95d6db7500af1a9f42b10b65defef2e.txt');
     await fs.appendFile(label, '99 0.5 0.5 0.1 0.1\n');
     const { jobId, dir } = await t.h['runs.start'](TrainRequest.parse({ dataset, epochs: 1, imgsz: 64, device: 'cpu' }));
     await t.jobs.wait(jobId);

@@ -1,5 +1,5 @@
 /**
- * Sweeps, the timed estimate and the shared shell quoting: a real sweep of 2 one-epoch runs on coco8
+ * Sweeps, the timed estimate and the shared shell quoting: a real sweep of 2 one-epoch runs on rbc8
  * through `spotter sweep … --json` (the record, both run folders and their metrics, results.md), a
  * real short timing for the estimate (cached the second time), and the quoting that command.sh and the
  * wizard's preview share, checked by a real shell.
@@ -18,7 +18,7 @@ import { listRuns, yoloCommand } from '../electron/core/trainer/runs.js';
 import { expandGrid, listSweeps, parseGridValue, planSweep } from '../electron/core/trainer/sweep.js';
 import { tempDir, testContext } from './helpers/core.js';
 import { REPO_ROOT } from './helpers/shared.js';
-import { BIN, coco8Copy, hasTrainer, TRAINER_PYTHON, trainerEnv } from './trainer-fixture.js';
+import { BIN, hasTrainer, trainDatasetCopy, TRAINER_PYTHON, trainerEnv } from './trainer-fixture.js';
 
 /** What `sh` makes of a command line: one argument per line. */
 async function shellWords(line: string): Promise<string[]> {
@@ -31,7 +31,7 @@ describe('shell quoting (command.sh and the wizard preview)', () => {
     const words = ['plain', 'with space', "it's", 'say "hi"', 'данные/набор 1', '$HOME', '$(touch x)', '`id`', 'a\\b', '', 'k=v w'];
     const line = words.map(shellQuote).join(' ');
     expect(await shellWords(line)).toEqual(words);
-    expect(shellQuote('/data/coco8/data.yaml')).toBe('/data/coco8/data.yaml'); // safe words stay readable
+    expect(shellQuote('/data/rbc8/data.yaml')).toBe('/data/rbc8/data.yaml'); // safe words stay readable
     expect(shellQuote('данные')).toBe("'данные'");
     expect(shellQuote("it's")).toBe(`'it'\\''s'`);
   });
@@ -82,7 +82,7 @@ describe('sweep planning', () => {
 describe.skipIf(!hasTrainer)('a real sweep through the CLI', () => {
   it('spotter sweep: 2 runs one after the other, the record, both run folders, results.md', async () => {
     const base = await tempDir();
-    const dataset = await coco8Copy(base);
+    const dataset = await trainDatasetCopy(base);
     const workspace = path.join(base, 'ws');
     const dataDir = path.join(base, 'data');
     const r = await execa(
@@ -161,7 +161,7 @@ describe.skipIf(!hasTrainer)('the estimate from a short timing on this machine',
     try {
       const { python, env } = await requireReadyEnv(ctx);
       const ws = await tempDir();
-      const dataset = await coco8Copy(await tempDir());
+      const dataset = await trainDatasetCopy(await tempDir());
       const req = TrainRequest.parse({ dataset, epochs: 5, imgsz: 64, device: 'cpu', workers: 0 });
       const timing = timingSource(ctx, python, env);
       const first = await estimateRun(ws, req, env, { timing });

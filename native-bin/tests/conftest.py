@@ -1,5 +1,8 @@
-"""Fixtures: the real coco8 dataset copied with an absolute-path data.yaml, and a runner that starts the
-sidecar as a subprocess exactly as Node does (python -m spotter_trainer, events on stdout, log on stderr)."""
+"""Fixtures: the real rbc8 dataset (tests/fixtures/rbc8: 8 blood-cell images, classes rbc and wbc) copied with
+an absolute-path data.yaml, a runner that starts the sidecar as a subprocess exactly as Node does (python -m
+spotter_trainer, events on stdout, log on stderr), and `shared_file` for the data that may not be copied into
+the repository (../shared/data or SPOTTER_SHARED_DATA): a test on it is skipped with its reason printed where
+the folder is missing, and fails under CI=true (CI puts the folder beside the checkout)."""
 
 from __future__ import annotations
 
@@ -16,6 +19,8 @@ import pytest
 NATIVE_BIN = Path(__file__).resolve().parents[1]
 REPO = NATIVE_BIN.parent
 SHARED = Path(os.environ.get("SPOTTER_SHARED_DATA") or REPO.parent / "shared" / "data").resolve()
+IS_CI = str(os.environ.get("CI", "")).lower() in ("1", "true")
+RBC8 = REPO / "tests" / "fixtures" / "rbc8"
 
 sys.path.insert(0, str(NATIVE_BIN))
 
@@ -41,19 +46,36 @@ class Result:
         return found[0]
 
 
+def pytest_configure(config):
+    # print the reason of every skip in the summary (-rs): a skip for missing shared data says what is missing
+    chars = config.option.reportchars or ""
+    if "s" not in chars and "a" not in chars and "A" not in chars:
+        config.option.reportchars = chars + "s"
+
+
+def shared_file(*parts: str) -> Path:
+    """A file of ../shared/data (data that may not be copied into the repository): skipped with the reason where
+    it is missing, a failure under CI=true."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        reason = f"[shared data] needs {path} (data that may not be copied into the repository; set SPOTTER_SHARED_DATA)"
+        if IS_CI:
+            pytest.fail(f"CI: the shared test data is missing: {reason}", pytrace=False)
+        pytest.skip(reason)
+    return path
+
+
 @pytest.fixture(scope="session")
 def config_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("yolo-config")
 
 
 @pytest.fixture(scope="session")
-def coco8(tmp_path_factory) -> Path:
-    src = SHARED / "real" / "coco8-ultralytics"
-    if not src.is_dir():
-        pytest.skip(f"shared data not found at {src} (set SPOTTER_SHARED_DATA)")
-    dst = tmp_path_factory.mktemp("data") / "coco8"
-    shutil.copytree(src, dst)
-    text = (dst / "coco8.yaml").read_text(encoding="utf-8")
+def rbc8(tmp_path_factory) -> Path:
+    """tests/fixtures/rbc8 copied, its data.yaml's `path:` made absolute (4 train, 4 val images; no test split)."""
+    dst = tmp_path_factory.mktemp("data") / "rbc8"
+    shutil.copytree(RBC8, dst)
+    text = (dst / "data.yaml").read_text(encoding="utf-8")
     (dst / "data.yaml").write_text(re.sub(r"(?m)^path:.*$", f"path: {dst}", text), encoding="utf-8")
     return dst / "data.yaml"
 

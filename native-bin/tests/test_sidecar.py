@@ -1,5 +1,6 @@
-"""The sidecar end to end on real data: real CPU trainings on coco8 (imgsz 64), stop, resume, ONNX export,
-classified failures, and a training with networking disabled."""
+"""The sidecar end to end on real data: real CPU trainings on rbc8 (tests/fixtures/rbc8, imgsz 64), stop, resume,
+ONNX export, classified failures (a real checkpoint cut short here; a damaged file of another project from the
+shared data), and a training with networking disabled."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import NATIVE_BIN, REPO, SHARED, child_env, write_spec
+from conftest import NATIVE_BIN, REPO, child_env, shared_file, write_spec
 
 from spotter_trainer.errors import classify
 from spotter_trainer.protocol import PROTOCOL, validate_env, validate_event
@@ -60,8 +61,8 @@ def load_ckpt(path: str):
     return ckpt
 
 
-def test_train_one_epoch_val_and_export(sidecar, coco8, tmp_path):
-    res = sidecar(["train", "--spec", str(spec_for(tmp_path, coco8))])
+def test_train_one_epoch_val_and_export(sidecar, rbc8, tmp_path):
+    res = sidecar(["train", "--spec", str(spec_for(tmp_path, rbc8))])
     assert res.rc == 0, res.log[-4000:]
     check_stream(res, tmp_path)
     order = [e["type"] for e in res.events if e["type"] != "setup" and e["type"] != "batch"]
@@ -73,10 +74,10 @@ def test_train_one_epoch_val_and_export(sidecar, coco8, tmp_path):
     assert "metrics/mAP50-95(B)" in res.one("val")["metrics"]
     assert done["epochs_completed"] == 1 and done["stopped"] is False
     assert "metrics/mAP50(B)" in done["metrics"]
-    # coco8 val: 4 images, 17 instances, person in 3 images with 10 instances
-    assert sum(c["instances"] for c in done["per_class"]) == 17
-    assert {"name": "person", "images": 3, "instances": 10} == {k: v for k, v in done["per_class"][0].items()
-                                                                if k in ("name", "images", "instances")}
+    # rbc8 val: 4 images, 80 instances: rbc in all 4 with 76, wbc in all 4 with one each
+    assert sum(c["instances"] for c in done["per_class"]) == 80
+    assert [{k: c[k] for k in ("name", "images", "instances")} for c in done["per_class"]] == [
+        {"name": "rbc", "images": 4, "instances": 76}, {"name": "wbc", "images": 4, "instances": 4}]
     run = Path(done["run_dir"])
     assert run == tmp_path / "runs" / "run"
     header = (run / "results.csv").read_text().splitlines()[0]
@@ -85,11 +86,20 @@ def test_train_one_epoch_val_and_export(sidecar, coco8, tmp_path):
         assert "model" in load_ckpt(w)
     assert not list((run / "weights").glob(".*.tmp"))  # atomic writes leave no temporary files behind
 
-    # val on the test split name Ultralytics resolves (coco8 has no test split: val again via --split val)
-    v = sidecar(["val", "--weights", done["best"], "--data", str(coco8), "--imgsz", "64", "--device", "cpu"])
+    # val on the test split name Ultralytics resolves (rbc8 has no test split: val again via --split val)
+    v = sidecar(["val", "--weights", done["best"], "--data", str(rbc8), "--imgsz", "64", "--device", "cpu"])
     assert v.rc == 0, v.log[-3000:]
     check_stream(v, tmp_path)
-    assert v.one("done")["epochs_completed"] == 0 and len(v.one("done")["per_class"]) == 6
+    assert v.one("done")["epochs_completed"] == 0 and [c["name"] for c in v.one("done")["per_class"]] == ["rbc", "wbc"]
+
+    # this run's own best.pt cut short (as an interrupted copy leaves it): corrupt-weights, before any training
+    cut = tmp_path / "best.cut.pt"
+    whole = Path(done["best"]).read_bytes()
+    cut.write_bytes(whole[: len(whole) // 2])
+    c = sidecar(["train", "--spec", str(spec_for(tmp_path, rbc8, run="cut", model=str(cut)))])
+    check_stream(c, tmp_path)
+    assert c.rc == 1 and c.one("error")["code"] == "corrupt-weights", c.events
+    assert not c.of("train_start")
 
     e = sidecar(["export", "--weights", done["best"], "--format", "onnx", "--imgsz", "64"])
     check_stream(e, tmp_path)
@@ -103,11 +113,11 @@ def test_train_one_epoch_val_and_export(sidecar, coco8, tmp_path):
 
     sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
     assert sess.get_inputs()[0].shape == [1, 3, 64, 64]
-    assert sess.get_outputs()[0].shape[:2] == [1, 84]  # 4 box + 80 coco8 classes
+    assert sess.get_outputs()[0].shape[:2] == [1, 6]  # 4 box + rbc8's 2 classes
 
 
-def test_stop_then_resume(sidecar, coco8, tmp_path):
-    spec = spec_for(tmp_path, coco8, run="stop", epochs=3, batch=2)
+def test_stop_then_resume(sidecar, rbc8, tmp_path):
+    spec = spec_for(tmp_path, rbc8, run="stop", epochs=3, batch=2)
     sent = []
 
     def stop_after_first_epoch(ev, proc):
@@ -137,7 +147,7 @@ def test_stop_then_resume(sidecar, coco8, tmp_path):
     assert load_ckpt(again.one("done")["last"])["epoch"] == -1  # final: nothing left to resume
 
 
-def test_stop_in_the_last_epoch_completes_the_run(sidecar, coco8, tmp_path):
+def test_stop_in_the_last_epoch_completes_the_run(sidecar, rbc8, tmp_path):
     """A stop that lands in the last epoch (or the final validation) ends a complete run: not `stopped`,
     and last.pt is final, as after any completed training (a resume would find nothing to do)."""
     sent = []
@@ -148,7 +158,7 @@ def test_stop_in_the_last_epoch_completes_the_run(sidecar, coco8, tmp_path):
             proc.stdin.flush()
             sent.append(1)
 
-    res = sidecar(["train", "--spec", str(spec_for(tmp_path, coco8, run="last"))], on_event=stop_at_start)
+    res = sidecar(["train", "--spec", str(spec_for(tmp_path, rbc8, run="last"))], on_event=stop_at_start)
     assert res.rc == 0, res.log[-4000:]
     check_stream(res, tmp_path)
     done = res.one("done")
@@ -157,10 +167,10 @@ def test_stop_in_the_last_epoch_completes_the_run(sidecar, coco8, tmp_path):
     assert "stop requested (stdin)" in res.log
 
 
-def test_sigterm_with_the_reader_gone_stops_gracefully(coco8, tmp_path, config_dir):
+def test_sigterm_with_the_reader_gone_stops_gracefully(rbc8, tmp_path, config_dir):
     """The app quits mid-training: execa's cleanup sends SIGTERM and Node's ends of the pipes close. The
     sidecar must end the epoch, save a resumable last.pt and exit 0, its writes going nowhere."""
-    spec = spec_for(tmp_path, coco8, run="term", epochs=3, batch=2)
+    spec = spec_for(tmp_path, rbc8, run="term", epochs=3, batch=2)
     # one pipe for events and log (closing it breaks both); log lines and tqdm's \r redraws mix in
     p = subprocess.Popen([sys.executable, "-m", "spotter_trainer", "train", "--spec", str(spec)],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -182,7 +192,7 @@ def test_sigterm_with_the_reader_gone_stops_gracefully(coco8, tmp_path, config_d
     assert not list(last.parent.glob(".*.tmp"))
 
 
-def test_ctrl_c_during_startup_is_a_stop(sidecar, coco8, tmp_path):
+def test_ctrl_c_during_startup_is_a_stop(sidecar, rbc8, tmp_path):
     """Ctrl-C in the first seconds (torch and Ultralytics still importing) stops before anything is
     trained: a `done` with stopped and 0 epochs, exit 0, never a KeyboardInterrupt failure."""
 
@@ -190,7 +200,7 @@ def test_ctrl_c_during_startup_is_a_stop(sidecar, coco8, tmp_path):
         if ev["type"] == "hello":
             proc.send_signal(signal.SIGINT)
 
-    res = sidecar(["train", "--spec", str(spec_for(tmp_path, coco8, run="early"))], on_event=interrupt)
+    res = sidecar(["train", "--spec", str(spec_for(tmp_path, rbc8, run="early"))], on_event=interrupt)
     check_stream(res, tmp_path)
     assert res.rc == 0, res.log[-4000:]
     assert not res.of("error") and not res.of("train_start")
@@ -227,9 +237,10 @@ def test_checkpoint_writes_are_atomic(tmp_path, monkeypatch):
     assert train.atomic_strip_optimizer(strip)(last) == {"epoch": -1} and last.read_bytes() == b"stripped"
 
 
-def test_corrupt_weights(sidecar, coco8, tmp_path):
-    bad = SHARED / "weights" / "corrupt" / "yolov8n.truncated.pt"
-    res = sidecar(["train", "--spec", str(spec_for(tmp_path, coco8, model=str(bad)))])
+def test_corrupt_weights(sidecar, rbc8, tmp_path):
+    """A truncated yolov8n.pt from another project (AGPL weights: shared data only)."""
+    bad = shared_file("weights", "corrupt", "yolov8n.truncated.pt")
+    res = sidecar(["train", "--spec", str(spec_for(tmp_path, rbc8, model=str(bad)))])
     check_stream(res, tmp_path)
     assert res.rc == 1 and res.one("error")["code"] == "corrupt-weights", res.events
 
@@ -241,7 +252,7 @@ def test_dataset_not_found(sidecar, tmp_path):
     assert res.rc == 1 and err["code"] == "dataset-not-found" and "nowhere" in err["message"]
 
 
-def test_missing_dataset_is_never_downloaded(sidecar, coco8, tmp_path):
+def test_missing_dataset_is_never_downloaded(sidecar, rbc8, tmp_path):
     """A data.yaml whose images are gone but that names a download URL (as Ultralytics' own yamls do):
     Ultralytics would fetch it; the sidecar refuses and reports the dataset as not found."""
     data = tmp_path / "gone" / "data.yaml"
@@ -275,31 +286,31 @@ def test_amp_check_offline_keeps_amp_on(tmp_path, monkeypatch):
     assert trainer_mod.check_amp(not_cpu) is True
 
 
-def test_gpu_asked_without_cuda(sidecar, coco8, tmp_path):
+def test_gpu_asked_without_cuda(sidecar, rbc8, tmp_path):
     import torch
 
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
-    res = sidecar(["train", "--spec", str(spec_for(tmp_path, coco8, device="0"))])
+    res = sidecar(["train", "--spec", str(spec_for(tmp_path, rbc8, device="0"))])
     check_stream(res, tmp_path)
     assert res.rc == 1 and res.one("error")["code"] == "no-gpu"
 
 
-def test_bad_usage_and_bad_spec(sidecar, coco8, tmp_path):
+def test_bad_usage_and_bad_spec(sidecar, rbc8, tmp_path):
     res = sidecar(["train"])
     assert res.rc == 2 and res.one("error")["code"] == "bad-spec"
-    res = sidecar(["train", "--spec", str(spec_for(tmp_path, coco8, extra={"mosiac": 0.5}))])
+    res = sidecar(["train", "--spec", str(spec_for(tmp_path, rbc8, extra={"mosiac": 0.5}))])
     check_stream(res, tmp_path)
     assert res.rc == 1 and res.one("error")["code"] == "bad-spec" and "mosiac" in res.one("error")["message"]
 
 
-def test_trains_without_network(coco8, tmp_path, config_dir):
+def test_trains_without_network(rbc8, tmp_path, config_dir):
     probe = subprocess.run(["unshare", "-rn", "true"], capture_output=True, text=True) if shutil.which("unshare") \
         else None
     if probe is None or probe.returncode != 0:
         pytest.skip(f"cannot create a network namespace here: {probe.stderr.strip() if probe else 'no unshare'}")
     fresh = tmp_path / "fresh-config"  # nothing cached: fonts and settings must come from Spotter itself
-    spec = spec_for(tmp_path, coco8, run="offline")
+    spec = spec_for(tmp_path, rbc8, run="offline")
     p = subprocess.run(["unshare", "-rn", sys.executable, "-m", "spotter_trainer", "train", "--spec", str(spec)],
                        capture_output=True, env=child_env(fresh), cwd=tmp_path, timeout=300)
     log = p.stderr.decode(errors="replace")
