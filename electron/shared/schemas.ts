@@ -80,9 +80,27 @@ export const LeakAudit = z.object({
 });
 export type LeakAudit = z.infer<typeof LeakAudit>;
 
+/** One level of the capture structure inferred from the names (groups.ts GroupLevel). */
+export const GroupLevelInfo = z.object({
+  id: z.string(),
+  label: z.string(),
+  groups: z.number().int(),
+  largest: z.number().int(),
+  inMulti: z.number().int(),
+  ordered: z.boolean(),
+  examples: z.array(z.object({ group: z.string(), members: z.array(z.string()), size: z.number().int() })),
+  verdict: z.string(),
+  chosen: z.boolean(),
+});
+export type GroupLevelInfo = z.infer<typeof GroupLevelInfo>;
+
 export const GroupingInfo = z.object({
-  /** which rule produced the groups: roboflow-augment, video-frame, numeric-prefix, cvat-task, folder, sequence, regex, none */
+  /** what produced the groups: roboflow-augment, video-frame, name-field, cvat-task, folder, sequence, regex, none (joined by +) */
   strategy: z.string(),
+  /** the level used (a `levels` id, `declared`, `regex` or `none`); absent in reports of older versions */
+  level: z.string().optional(),
+  /** the capture structure found in the names, coarse to fine, with the verdict on each level */
+  levels: z.array(GroupLevelInfo).optional(),
   description: z.string(),
   groups: z.number().int(),
   /** a few groups with some of their member file names */
@@ -153,6 +171,8 @@ export const ImportOptions = z.object({
   seed: z.number().int().default(0),
   /** `auto`, `none`, or a regex with a named group `(?<group>...)` */
   group: z.string().default('auto'),
+  /** with `auto`: the level of the inferred structure to group by (a `levels` id the inspection listed), instead of the inferred one */
+  groupLevel: z.string().min(1).optional(),
   keepSplits: z.boolean().default(false),
   keepCrowd: z.boolean().default(true),
   /** frames dropped at every time-block boundary of a sequence */

@@ -15,6 +15,7 @@ import type { InspectResult, ImportResult } from '../../shared/contract.js';
 import {
   ImportOptions,
   type DatasetReport,
+  type GroupingInfo,
   type ImportOptionsParsed,
   type LeakAudit,
   type MappingFile,
@@ -31,7 +32,7 @@ import { readCoco } from './formats/coco.js';
 import { readCvatXml } from './formats/cvat.js';
 import { readYolo } from './formats/yolo.js';
 import { imageHash, nearDuplicatePairs } from './phash.js';
-import { computeGroups, mergeNearDuplicates, type GroupItem } from './groups.js';
+import { computeGroups, mergeNearDuplicates, type GroupingResult, type GroupItem, type GroupOptions } from './groups.js';
 import { auditSplits, splitDataset, splitStats } from './split.js';
 import { emptyConvertCounts } from './convert.js';
 import type { KnownImage } from './health.js';
@@ -341,6 +342,30 @@ function groupItems(prep: Prepared, mapping: ClassMapping): GroupItem[] {
   }));
 }
 
+/** What computeGroups needs from the import options: the level the user chose, the split the groups are for. */
+export function groupOptions(opts: ImportOptionsParsed): GroupOptions {
+  if (opts.groupLevel !== undefined && opts.group !== 'auto') throw new ImportError(`--group-level needs --group auto (it picks a level of the inferred structure), not ${JSON.stringify(opts.group)}`);
+  return { ratios: opts.ratios, seed: opts.seed, ...(opts.groupLevel !== undefined ? { level: opts.groupLevel } : {}) };
+}
+
+/** report.json's grouping: what computeGroups found (its levels included) and what the split did with it. */
+export function groupingInfo(
+  grouping: GroupingResult,
+  keys: readonly string[],
+  split: Pick<GroupingInfo, 'time_blocks' | 'guard_gap' | 'dropped_guard_frames' | 'near_duplicate_merges'>,
+): GroupingInfo {
+  return {
+    strategy: grouping.strategy,
+    level: grouping.level,
+    ...(grouping.levels.length ? { levels: grouping.levels } : {}),
+    description: grouping.description,
+    groups: new Set(keys).size,
+    examples: grouping.examples,
+    sequences: grouping.sequences.size,
+    ...split,
+  };
+}
+
 export async function inspectImport(input: ImportOptionsParsed, job: JobContext, ctx: CoreContext): Promise<InspectResult> {
   const opts = ImportOptions.parse(input);
   const prep = await prepareSources(opts, job, ctx);
@@ -349,7 +374,7 @@ export async function inspectImport(input: ImportOptionsParsed, job: JobContext,
     confineToSources(prep);
     const mapping = buildMapping(prep.categories, prep.images, opts.classMap);
     const items = groupItems(prep, mapping);
-    const grouping = computeGroups(items, opts.group);
+    const grouping = computeGroups(items, opts.group, groupOptions(opts));
     const missing = prep.images.filter((i) => !i.path).length;
     const merge = opts.base ? await previewMerge(opts.base, prep.images, mapping.names, prep.notes) : undefined;
     if (merge?.conflict) prep.notes.push({ severity: 'error', code: 'merge-class-conflict', message: `${merge.conflict}: the merge is refused until it is mapped` });
@@ -382,17 +407,7 @@ export async function inspectImport(input: ImportOptionsParsed, job: JobContext,
       missingImages: missing,
       objects: prep.images.reduce((n, i) => n + i.objects.length, 0),
       subsets,
-      grouping: {
-        strategy: grouping.strategy,
-        description: grouping.description,
-        groups: new Set(grouping.keys).size,
-        examples: grouping.examples,
-        sequences: grouping.sequences.size,
-        time_blocks: false,
-        guard_gap: opts.guardGap ?? 0,
-        dropped_guard_frames: 0,
-        near_duplicate_merges: 0,
-      },
+      grouping: groupingInfo(grouping, grouping.keys, { time_blocks: false, guard_gap: opts.guardGap ?? 0, dropped_guard_frames: 0, near_duplicate_merges: 0 }),
       licenses: uniqueLicenses(prep),
       counts: prep.counts,
       notes: capNotes(prep.notes, missing),
@@ -511,7 +526,7 @@ export async function runImport(input: ImportOptionsParsed, job: JobContext, ctx
   let prep: Prepared;
   try {
     // validate what can be validated before reading a single image
-    computeGroups([], opts.group);
+    computeGroups([], opts.group, groupOptions(opts));
     prep = await prepareSources(opts, job, ctx);
   } catch (err) {
     if (reserved) await fs.rmdir(outDir).catch(() => {});
@@ -561,7 +576,7 @@ export async function runImport(input: ImportOptionsParsed, job: JobContext, ctx
     const mapping = buildMapping(prep.categories, prep.images, opts.classMap);
     const items = groupItems(prep, mapping);
     job.progress('Grouping', 0, 1);
-    const grouping = computeGroups(items, opts.group);
+    const grouping = computeGroups(items, opts.group, { ...groupOptions(opts), ...(wantHashes ? { hashes: facts.map((f) => f.hash) } : {}) });
     let keys = grouping.keys;
     let dupPairs: Array<[number, number, number]> = [];
     let merges = 0;
@@ -656,17 +671,7 @@ export async function runImport(input: ImportOptionsParsed, job: JobContext, ctx
       split_mode: opts.keepSplits ? 'keep' : 'ratio',
       ratios: opts.ratios,
       seed: opts.seed,
-      grouping: {
-        strategy: grouping.strategy,
-        description: grouping.description,
-        groups: new Set(keys).size,
-        examples: grouping.examples,
-        sequences: grouping.sequences.size,
-        time_blocks: timeBlocks,
-        guard_gap: guardGap,
-        dropped_guard_frames: dropped,
-        near_duplicate_merges: merges,
-      },
+      grouping: groupingInfo(grouping, keys, { time_blocks: timeBlocks, guard_gap: guardGap, dropped_guard_frames: dropped, near_duplicate_merges: merges }),
       splits: stats.splits,
       leak_audit: audit,
       ...(sourceAudit ? { source_split_audit: sourceAudit } : {}),

@@ -39,6 +39,7 @@ import { nearDuplicatePairs } from '../datasets/phash.js';
 import { datasetHash } from '../trainer/dataset.js';
 import {
   confineToSources,
+  groupOptions,
   linkOrCopy,
   normalizeSubset,
   prepareSources,
@@ -276,7 +277,7 @@ export async function runMerge(opts: ImportOptionsParsed, job: JobContext, ctx: 
         return { name: img.name, subset: img.subset, sequence: img.sequence, groupHint: img.groupHint, classes: img.objects.map((o) => classOf(o.category)).filter((c): c is number => c !== undefined && c >= 0) };
       }),
     ];
-    const grouping = computeGroups(items, opts.group);
+    const grouping = computeGroups(items, opts.group, { ...groupOptions(opts), ...(wantHashes ? { hashes: facts.map((f) => f.hash) } : {}) });
     const storedKeys = new Set(entries.map((e) => e.group));
     const storedByComputed = new Map<string, string>();
     entries.forEach((e, k) => {
