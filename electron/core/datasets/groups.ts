@@ -173,7 +173,6 @@ export function nameFields(stem: string): NameFields {
 
 const join = (dir: string, x: string) => (dir ? (x ? `${dir}/${x}` : dir) : x);
 const zeroPadded = (digits: string) => digits.length >= 4 || (digits.length > 1 && digits.startsWith('0'));
-const ordinal = (k: number) => `${k}${k === 1 ? 'st' : k === 2 ? 'nd' : k === 3 ? 'rd' : 'th'}`;
 
 export interface GroupOptions {
   /** perceptual hashes per item (phash.imageHash): the pixels confirm or refute that numbered names are video frames */
