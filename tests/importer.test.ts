@@ -117,10 +117,22 @@ describe('the leaking drone video (Roboflow export of one video)', () => {
     expect(res.report.grouping.time_blocks).toBe(true);
     expect(res.report.grouping.guard_gap).toBeGreaterThan(0);
     expect(res.report.grouping.dropped_guard_frames).toBeGreaterThan(0);
-    expect(res.report.leak_audit.group_crossings + res.report.leak_audit.near_duplicate_crossings).toBe(0);
+    // one audit: nothing crosses, no val/test frame has a near-twin in train, and health.json says exactly the same
+    const a = res.report.leak_audit;
+    expect(a).toMatchObject({ group_crossings: 0, near_duplicate_crossings: 0, exact_duplicate_crossings: 0, held_out_with_twin: 0, dup_threshold: 4 });
+    expect(a.held_out_images).toBe(res.report.splits.val!.images + (res.report.splits.test?.images ?? 0));
+    expect(res.health.leak_audit).toEqual(a);
+    const onDisk = JSON.parse(await fs.readFile(path.join(out, 'health.json'), 'utf8'));
+    expect(onDisk.leak_audit).toEqual(a);
     // time blocks with guard gaps are not a leak: the health check judges the video by neighbouring frames
     expect(res.health.issues.map((i) => i.code)).not.toContain('group-leak');
-    expect(res.report.source_split_audit!.group_crossings).toBeGreaterThan(0);
+    expect(res.health.issues.map((i) => i.code)).not.toContain('held-out-twins');
+    // the export's own split: neighbouring frames everywhere, most of its val/test frames have a twin in train
+    const theirs = res.report.source_split_audit!;
+    expect(theirs.group_crossings).toBeGreaterThan(0);
+    expect(theirs.near_duplicate_crossings).toBeGreaterThan(100);
+    expect(theirs.held_out_with_twin!).toBeGreaterThan(0.8 * theirs.held_out_images!);
+    expect(res.report.grouping.level).toBe('clip');
     expect(res.report.licenses.map((l) => l.name)).toContain('CC BY 4.0');
     expect(res.report.splits.val!.images).toBeGreaterThan(0);
     expect(res.report.splits.train!.images).toBeGreaterThan(res.report.splits.val!.images);
@@ -135,6 +147,13 @@ describe('the leaking drone video (Roboflow export of one video)', () => {
     expect(res.report.leak_audit.group_crossings).toBeGreaterThan(0);
     expect(res.health.ok).toBe(false);
     expect(res.health.issues.map((i) => i.code)).toContain('group-leak');
+    // the same numbers in report.json, health.json and the health issues (the examples name files as each one sees them)
+    const numbers = ({ examples: _e, ...n }: NonNullable<typeof res.health.leak_audit>) => n;
+    expect(numbers(res.health.leak_audit!)).toEqual(numbers(res.report.leak_audit));
+    const twins = res.health.issues.find((i) => i.code === 'held-out-twins')!;
+    expect(twins.count).toBe(res.report.leak_audit.held_out_with_twin);
+    expect(twins.message).toContain(`val/test images with a twin in train: ${res.report.leak_audit.held_out_with_twin} of ${res.report.leak_audit.held_out_images}`);
+    expect(res.health.issues.find((i) => i.code === 'near-duplicates-across-splits')!.count).toBe(res.report.leak_audit.near_duplicate_crossings);
   });
 });
 

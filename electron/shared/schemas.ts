@@ -31,6 +31,8 @@ export const HealthReport = z.object({
   checked_at: z.string(),
   counts: z.object({ errors: z.number().int(), warnings: z.number().int(), infos: z.number().int() }),
   issues: z.array(HealthIssue),
+  /** the leak audit of the splits as the files sit (the same function and numbers as report.json's leak_audit) */
+  leak_audit: z.lazy(() => LeakAudit).optional(),
 });
 export type HealthReport = z.infer<typeof HealthReport>;
 
@@ -72,11 +74,27 @@ export type SplitStats = z.infer<typeof SplitStats>;
 export const LeakAudit = z.object({
   /** groups whose images sit in more than one split */
   group_crossings: z.number().int(),
-  /** near-duplicate pairs whose two images sit in different splits */
+  /** near-duplicate pairs whose two images sit in different splits (every such pair, counted once) */
   near_duplicate_crossings: z.number().int(),
-  /** exact duplicate images (same bytes) in different splits */
+  /** pairs of identical images (same bytes) in different splits */
   exact_duplicate_crossings: z.number().int(),
-  examples: z.array(z.object({ kind: z.string(), a: z.string(), b: z.string().optional(), splits: z.array(z.string()) })),
+  /** val and test images with a twin in train: a near-duplicate, an identical file, a group member or a neighbouring frame */
+  held_out_with_twin: z.number().int().optional(),
+  /** val and test images in all */
+  held_out_images: z.number().int().optional(),
+  /** the dHash threshold the near-duplicate pairs were counted at; -1 when no hashes were compared */
+  dup_threshold: z.number().int().optional(),
+  examples: z.array(
+    z.object({
+      kind: z.string(),
+      a: z.string(),
+      b: z.string().optional(),
+      splits: z.array(z.string()),
+      /** the group (kind `group`) and its images per split (`train 3, val 1`) */
+      group: z.string().optional(),
+      detail: z.string().optional(),
+    }),
+  ),
 });
 export type LeakAudit = z.infer<typeof LeakAudit>;
 

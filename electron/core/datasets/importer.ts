@@ -33,12 +33,12 @@ import { readCvatXml } from './formats/cvat.js';
 import { readYolo } from './formats/yolo.js';
 import { imageHash, nearDuplicatePairs } from './phash.js';
 import { computeGroups, mergeNearDuplicates, type GroupingResult, type GroupItem, type GroupOptions } from './groups.js';
-import { auditSplits, splitDataset, splitStats } from './split.js';
+import { auditIsClean, auditSentence, auditSplits, splitDataset, splitStats } from './split.js';
 import { emptyConvertCounts } from './convert.js';
 import type { KnownImage } from './health.js';
 import { buildMapping, type ClassMapping } from './mapping.js';
 import { mapLimit } from '../pool.js';
-import { exactDuplicatePairs, finishDataset, labelText, makeSplitFolders, rememberImage, yieldEvery256 } from './output.js';
+import { finishDataset, labelText, makeSplitFolders, rememberImage, yieldEvery256 } from './output.js';
 import { previewMerge, runMerge } from '../review/merge.js';
 
 // ------------------------------------------------------------------ reading
@@ -578,15 +578,15 @@ export async function runImport(input: ImportOptionsParsed, job: JobContext, ctx
     job.progress('Grouping', 0, 1);
     const grouping = computeGroups(items, opts.group, { ...groupOptions(opts), ...(wantHashes ? { hashes: facts.map((f) => f.hash) } : {}) });
     let keys = grouping.keys;
-    let dupPairs: Array<[number, number, number]> = [];
     let merges = 0;
     if (wantHashes) {
-      dupPairs = nearDuplicatePairs(facts.map((f) => f.hash), opts.dupThreshold);
-      const merged = mergeNearDuplicates(keys, dupPairs);
+      const merged = mergeNearDuplicates(keys, nearDuplicatePairs(facts.map((f) => f.hash), opts.dupThreshold));
       keys = merged.keys;
       merges = merged.merges;
     }
-    const exactPairs = exactDuplicatePairs(facts);
+    // the hashes the split and the audit compare (one definition of a near-duplicate for both)
+    const audited = wantHashes ? { hashes: facts.map((f) => f.hash), dupThreshold: opts.dupThreshold } : {};
+    const sha1 = facts.map((f) => f.sha1);
 
     // images without a usable size cannot be labelled: they take no split
     const usable = sizes.map((s) => s !== undefined);
@@ -599,7 +599,7 @@ export async function runImport(input: ImportOptionsParsed, job: JobContext, ctx
       if (unknown) splitWarnings.push(`${unknown} images had an export split Spotter does not recognise; they were put in train`);
     } else {
       job.progress('Splitting', 0, 1);
-      const res = splitDataset(items, keys, { ratios: opts.ratios, seed: opts.seed, guardGap: opts.guardGap, frames: grouping.frames, nearDuplicatePairs: dupPairs });
+      const res = splitDataset(items, keys, { ratios: opts.ratios, seed: opts.seed, guardGap: opts.guardGap, frames: grouping.frames, ...audited });
       splits = res.splits.map((s, i) => (usable[i] ? s : null));
       timeBlocks = res.timeBlocks;
       guardGap = res.guardGap;
@@ -608,20 +608,15 @@ export async function runImport(input: ImportOptionsParsed, job: JobContext, ctx
     }
     for (const w of splitWarnings) notes.push({ severity: 'warning', code: 'split', message: w });
     const frames = grouping.frames;
-    const audit: LeakAudit = auditSplits(items, keys, splits, {
-      nearDuplicatePairs: dupPairs,
-      exactDuplicatePairs: exactPairs,
-      frames,
-      ...(timeBlocks ? { guardGap } : {}),
-    });
+    const audit: LeakAudit = auditSplits(items, keys, splits, { ...audited, sha1, frames, ...(timeBlocks ? { guardGap } : {}) });
     const subsets = prep.images.map((img) => normalizeSubset(img.subset) ?? null);
     const sourceAudit: LeakAudit | undefined =
-      !opts.keepSplits && subsets.some((s) => s !== null) ? auditSplits(items, keys, subsets, { nearDuplicatePairs: dupPairs, exactDuplicatePairs: exactPairs, frames }) : undefined;
-    if (sourceAudit && sourceAudit.group_crossings + sourceAudit.near_duplicate_crossings + sourceAudit.exact_duplicate_crossings > 0) {
+      !opts.keepSplits && subsets.some((s) => s !== null) ? auditSplits(items, keys, subsets, { ...audited, sha1, frames }) : undefined;
+    if (sourceAudit && !auditIsClean(sourceAudit)) {
       notes.push({
         severity: 'info',
         code: 'source-split-leak',
-        message: `the export's own train/val/test split leaked: ${sourceAudit.group_crossings} groups, ${sourceAudit.near_duplicate_crossings} near-duplicate pairs and ${sourceAudit.exact_duplicate_crossings} identical images cross its splits; Spotter re-split by group`,
+        message: `the export's own train/val/test split leaked: ${auditSentence(sourceAudit)}; Spotter re-split by group`,
       });
     }
 

@@ -33,7 +33,7 @@ import { computeGroups, type GroupItem } from '../datasets/groups.js';
 import { auditSplits, splitDataset, splitStats } from '../datasets/split.js';
 import { emptyConvertCounts } from '../datasets/convert.js';
 import type { KnownImage } from '../datasets/health.js';
-import { exactDuplicatePairs, finishDataset, labelText, makeSplitFolders, rememberImage, yieldEvery256 } from '../datasets/output.js';
+import { finishDataset, labelText, makeSplitFolders, rememberImage, yieldEvery256 } from '../datasets/output.js';
 import { buildMapping } from '../datasets/mapping.js';
 import { nearDuplicatePairs } from '../datasets/phash.js';
 import { datasetHash } from '../trainer/dataset.js';
@@ -387,8 +387,11 @@ export async function runMerge(opts: ImportOptionsParsed, job: JobContext, ctx: 
     // ---- report, mapping, health
     const kept = splits.map((s, i) => (i < nb || s ? s : null));
     const stats = splitStats(items, keys, kept, finalNames);
-    const exactPairs = exactDuplicatePairs(facts);
-    const audit = auditSplits(items, keys, kept, { nearDuplicatePairs: dupPairs, exactDuplicatePairs: exactPairs, frames });
+    const audit = auditSplits(items, keys, kept, {
+      ...(wantHashes ? { hashes: facts.map((f) => f.hash), dupThreshold: opts.dupThreshold } : {}),
+      sha1: facts.map((f) => f.sha1),
+      frames,
+    });
     const instances = new Array<number>(finalNames.length).fill(0);
     for (const it of items.filter((_, i) => kept[i])) for (const c of it.classes) if (c < instances.length) instances[c]!++;
     const mappingFile: MappingFile = {
