@@ -9,6 +9,7 @@ import os from 'node:os';
 import { execa } from 'execa';
 import { CancelledError } from '../core/jobs/jobs.js';
 import { groupOptions, runImport } from '../core/datasets/importer.js';
+import { auditIsClean, auditSentence } from '../shared/audit.js';
 import { computeGroups } from '../core/datasets/groups.js';
 import { sweepStaleTemp } from '../core/fsutil.js';
 import { checkDataset } from '../core/datasets/health.js';
@@ -148,12 +149,8 @@ export async function main(argv: string[]): Promise<number> {
         for (const [s, st] of Object.entries(r.splits)) {
           out.write(`  ${s.padEnd(5)} ${st.images} images, ${st.groups} groups, ${st.negatives} negatives, ${Object.entries(st.instances).map(([k, v]) => `${k}: ${v}`).join(', ')}\n`);
         }
-        const a = r.leak_audit;
-        out.write(`leak audit: ${a.group_crossings} group, ${a.near_duplicate_crossings} near-duplicate, ${a.exact_duplicate_crossings} exact-duplicate crossings\n`);
-        if (r.source_split_audit) {
-          const s = r.source_split_audit;
-          out.write(`the export's own split: ${s.group_crossings} group, ${s.near_duplicate_crossings} near-duplicate, ${s.exact_duplicate_crossings} exact-duplicate crossings\n`);
-        }
+        out.write(`leak audit: ${auditIsClean(r.leak_audit) ? 'no leaks — ' : ''}${auditSentence(r.leak_audit)}\n`);
+        if (r.source_split_audit) out.write(`the export's own split: ${auditIsClean(r.source_split_audit) ? 'clean — ' : ''}${auditSentence(r.source_split_audit)}\n`);
         for (const l of r.licenses) out.write(`licence: ${l.name}${l.url ? ` <${l.url}>` : ''} (${l.source})\n`);
         printHealth(result.health, out);
       }

@@ -14,6 +14,8 @@ import { SPLITS, type LeakAudit, type SplitName, type SplitStats } from '../../s
 import type { GroupItem } from './groups.js';
 import { forEachCrossSplitPair } from './leaks.js';
 
+export { auditIsClean, auditSentence } from '../../shared/audit.js';
+
 /** Split per item; null = a guard frame dropped at a time-block boundary (or a near-duplicate guard). */
 export type SplitAssignment = SplitName | null;
 
@@ -633,20 +635,6 @@ export function auditSplits(
     dup_threshold: opts.hashes ? threshold : -1,
     examples,
   };
-}
-
-/** The audit in one sentence, the same wherever it is printed. */
-export function auditSentence(a: LeakAudit): string {
-  const twins = a.held_out_images !== undefined ? `; val/test images with a twin in train: ${a.held_out_with_twin ?? 0} of ${a.held_out_images}` : '';
-  return (
-    `${plural(a.group_crossings, 'group')} crossing splits, ${plural(a.near_duplicate_crossings, 'near-duplicate pair')}` +
-    `${a.dup_threshold !== undefined && a.dup_threshold >= 0 ? ` (dHash ≤ ${a.dup_threshold})` : ''} and ${plural(a.exact_duplicate_crossings, 'identical pair')} across splits${twins}`
-  );
-}
-
-/** Nothing crosses: no group, no near-duplicate or identical pair, no val/test image with a twin in train. */
-export function auditIsClean(a: LeakAudit): boolean {
-  return a.group_crossings === 0 && a.near_duplicate_crossings === 0 && a.exact_duplicate_crossings === 0 && (a.held_out_with_twin ?? 0) === 0;
 }
 
 /**
