@@ -74,11 +74,24 @@ describe('the bundled sample (Roboflow blood cells)', () => {
     expect(res.mapping.dropped.map((d) => d.name)).toEqual(['RBC-WBC']);
     expect(res.report.grouping.strategy).toMatch(/roboflow/);
     const entries = SplitEntry.array().parse(JSON.parse(await fs.readFile(path.join(out, 'split.json'), 'utf8')));
-    expect(entries).toHaveLength(240);
-    // 70 train sources × 3 augmented copies: every triplet in one split
+    // augmented copies stay in train: a triplet that lands in val or test keeps one image there, its 2 copies are left out
+    const left = res.report.grouping.dropped_augmented!;
+    expect(left % 2).toBe(0);
+    expect(entries).toHaveLength(240 - left);
+    expect(res.report.grouping.split_summary).toContain(`${left} augmented copies of val/test sources dropped (val and test keep one image per source)`);
+    // 70 train sources × 3 augmented copies: every triplet in one split, and in val/test one image per source
     const byGroup = new Map<string, Set<string>>();
-    for (const e of entries) byGroup.set(e.group, (byGroup.get(e.group) ?? new Set()).add(e.split));
+    const sizes = new Map<string, number>();
+    for (const e of entries) {
+      byGroup.set(e.group, (byGroup.get(e.group) ?? new Set()).add(e.split));
+      sizes.set(e.group, (sizes.get(e.group) ?? 0) + 1);
+    }
     for (const [g, s] of byGroup) expect(s.size, `group ${g}`).toBe(1);
+    for (const e of entries) if (e.split !== 'train') expect(sizes.get(e.group), e.group).toBe(1);
+    // all 30 sources of the export's own valid/ and test/ (single, never augmented) are held out
+    const exportHeldOut = new Set([...(await fs.readdir(rbc('valid'))), ...(await fs.readdir(rbc('test')))].filter((f) => f.endsWith('.jpg')));
+    expect(exportHeldOut.size).toBe(30);
+    expect(entries.filter((e) => e.split !== 'train' && exportHeldOut.has(e.source)).length).toBe(30);
     const trainSources = entries.filter((e) => e.source.includes('.rf.') && /^train\//.test(e.source) === false);
     expect(trainSources.length).toBeGreaterThan(0);
     expect(res.report.leak_audit.group_crossings).toBe(0);
@@ -87,10 +100,18 @@ describe('the bundled sample (Roboflow blood cells)', () => {
     expect(res.report.licenses.map((l) => l.name)).toContain('Public Domain');
     // every image and label on disk, labels non-empty where objects exist
     const tree = await listTree(out);
-    expect(tree.filter((f) => f.startsWith('images/')).length).toBe(240);
-    expect(tree.filter((f) => f.startsWith('labels/')).length).toBe(240);
+    expect(tree.filter((f) => f.startsWith('images/')).length).toBe(240 - left);
+    expect(tree.filter((f) => f.startsWith('labels/')).length).toBe(240 - left);
     const instances = Object.values(res.report.splits).reduce((n, s) => n + Object.values(s.instances).reduce((a, b) => a + b, 0), 0);
-    expect(instances).toBe(5638);
+    // all 5,638 boxes of the export but those of the copies left out, and the same count as the label files on disk
+    let lines = 0;
+    for (const f of tree.filter((x) => x.startsWith('labels/'))) lines += (await fs.readFile(path.join(out, f), 'utf8')).split('\n').filter((l) => l.trim()).length;
+    expect(instances).toBe(lines);
+    const coco = JSON.parse(await fs.readFile(rbc('train', '_annotations.coco.json'), 'utf8')) as { images: { id: number; file_name: string }[]; annotations: { image_id: number }[] };
+    const kept = new Set(entries.map((e) => e.source));
+    const leftOut = new Set(coco.images.filter((im) => !kept.has(im.file_name)).map((im) => im.id));
+    expect(leftOut.size).toBe(left);
+    expect(instances).toBe(5638 - coco.annotations.filter((a) => leftOut.has(a.image_id)).length);
     // nothing temporary left beside the dataset
     expect(await siblingsOf(out)).toEqual(['rbc']);
   });

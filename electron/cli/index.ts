@@ -145,7 +145,7 @@ export async function main(argv: string[]): Promise<number> {
           out.write(`  ${l.chosen ? '→' : ' '} ${l.id.padEnd(8)} ${String(l.groups).padStart(6)} groups  ${l.label}${ex ? ` (largest: ${ex.group}, ${ex.size} images)` : ''} — ${l.verdict}\n`);
         }
         if ((r.grouping.levels?.length ?? 0) > 1) out.write(`  (another level: --group-level <id>)\n`);
-        if (r.grouping.time_blocks) out.write(`  time blocks with a guard gap of ${r.grouping.guard_gap} frames (${r.grouping.dropped_guard_frames} frames dropped)\n`);
+        if (r.grouping.split_summary) out.write(`split: ${r.grouping.split_summary}\n`);
         for (const [s, st] of Object.entries(r.splits)) {
           out.write(`  ${s.padEnd(5)} ${st.images} images, ${st.groups} groups, ${st.negatives} negatives, ${Object.entries(st.instances).map(([k, v]) => `${k}: ${v}`).join(', ')}\n`);
         }

@@ -128,6 +128,10 @@ export const GroupingInfo = z.object({
   time_blocks: z.boolean(),
   guard_gap: z.number().int(),
   dropped_guard_frames: z.number().int(),
+  /** what the split did with the groups, in sentences (time blocks, guard gaps and why, augmented copies, drops) */
+  split_summary: z.string().optional(),
+  /** augmented copies of val/test sources left out (val and test keep one image per source) */
+  dropped_augmented: z.number().int().optional(),
   near_duplicate_merges: z.number().int(),
 });
 export type GroupingInfo = z.infer<typeof GroupingInfo>;

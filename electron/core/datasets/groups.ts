@@ -134,6 +134,29 @@ function ownKey(it: GroupItem): string {
   return it.subset ? `${it.subset}:${it.name}` : it.name;
 }
 
+/**
+ * Augmented copies: Roboflow `.rf.` images beyond the first (by name) of their source stem. The first stands for
+ * the source; the others are augmentations of it, which belong in train only (splitDataset `augmented`).
+ */
+export function augmentedCopies(items: readonly GroupItem[]): boolean[] {
+  const bySource = new Map<string, number[]>();
+  items.forEach((it, i) => {
+    const p = parseName(it.name);
+    if (!p.roboflow) return;
+    const k = join(p.dir, p.stem);
+    const l = bySource.get(k);
+    if (l) l.push(i);
+    else bySource.set(k, [i]);
+  });
+  const out = new Array<boolean>(items.length).fill(false);
+  for (const m of bySource.values()) {
+    if (m.length < 2) continue;
+    m.sort((a, b) => (items[a]!.name < items[b]!.name ? -1 : items[a]!.name > items[b]!.name ? 1 : a - b));
+    for (const i of m.slice(1)) out[i] = true;
+  }
+  return out;
+}
+
 export function parseName(name: string): ParsedName {
   const parts = name.split('/');
   const file = parts.pop() ?? name;

@@ -32,7 +32,7 @@ import { readCoco } from './formats/coco.js';
 import { readCvatXml } from './formats/cvat.js';
 import { readYolo } from './formats/yolo.js';
 import { imageHash, nearDuplicatePairs } from './phash.js';
-import { computeGroups, mergeNearDuplicates, type GroupingResult, type GroupItem, type GroupOptions } from './groups.js';
+import { augmentedCopies, computeGroups, mergeNearDuplicates, type GroupingResult, type GroupItem, type GroupOptions } from './groups.js';
 import { auditIsClean, auditSentence, auditSplits, splitDataset, splitStats } from './split.js';
 import { emptyConvertCounts } from './convert.js';
 import type { KnownImage } from './health.js';
@@ -352,7 +352,7 @@ export function groupOptions(opts: ImportOptionsParsed): GroupOptions {
 export function groupingInfo(
   grouping: GroupingResult,
   keys: readonly string[],
-  split: Pick<GroupingInfo, 'time_blocks' | 'guard_gap' | 'dropped_guard_frames' | 'near_duplicate_merges'>,
+  split: Pick<GroupingInfo, 'time_blocks' | 'guard_gap' | 'dropped_guard_frames' | 'dropped_augmented' | 'near_duplicate_merges' | 'split_summary'>,
 ): GroupingInfo {
   return {
     strategy: grouping.strategy,
@@ -591,7 +591,8 @@ export async function runImport(input: ImportOptionsParsed, job: JobContext, ctx
     // images without a usable size cannot be labelled: they take no split
     const usable = sizes.map((s) => s !== undefined);
     let splits: (SplitName | null)[];
-    let timeBlocks = false, guardGap = 0, dropped = 0;
+    let timeBlocks = false, guardGap = 0, dropped = 0, droppedAugmented = 0;
+    let splitSummary: string | undefined;
     const splitWarnings: string[] = [];
     if (opts.keepSplits) {
       splits = prep.images.map((img, i) => (usable[i] ? normalizeSubset(img.subset) ?? 'train' : null));
@@ -599,11 +600,13 @@ export async function runImport(input: ImportOptionsParsed, job: JobContext, ctx
       if (unknown) splitWarnings.push(`${unknown} images had an export split Spotter does not recognise; they were put in train`);
     } else {
       job.progress('Splitting', 0, 1);
-      const res = splitDataset(items, keys, { ratios: opts.ratios, seed: opts.seed, guardGap: opts.guardGap, frames: grouping.frames, ...audited });
+      const res = splitDataset(items, keys, { ratios: opts.ratios, seed: opts.seed, guardGap: opts.guardGap, frames: grouping.frames, augmented: augmentedCopies(items), ...audited });
       splits = res.splits.map((s, i) => (usable[i] ? s : null));
       timeBlocks = res.timeBlocks;
       guardGap = res.guardGap;
-      dropped = res.dropped;
+      dropped = res.dropped - res.augmentedDropped;
+      droppedAugmented = res.augmentedDropped;
+      splitSummary = res.summary;
       splitWarnings.push(...res.warnings);
     }
     for (const w of splitWarnings) notes.push({ severity: 'warning', code: 'split', message: w });
@@ -666,7 +669,7 @@ export async function runImport(input: ImportOptionsParsed, job: JobContext, ctx
       split_mode: opts.keepSplits ? 'keep' : 'ratio',
       ratios: opts.ratios,
       seed: opts.seed,
-      grouping: groupingInfo(grouping, keys, { time_blocks: timeBlocks, guard_gap: guardGap, dropped_guard_frames: dropped, near_duplicate_merges: merges }),
+      grouping: groupingInfo(grouping, keys, { time_blocks: timeBlocks, guard_gap: guardGap, dropped_guard_frames: dropped, dropped_augmented: droppedAugmented, near_duplicate_merges: merges, ...(splitSummary ? { split_summary: splitSummary } : {}) }),
       splits: stats.splits,
       leak_audit: audit,
       ...(sourceAudit ? { source_split_audit: sourceAudit } : {}),

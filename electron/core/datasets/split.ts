@@ -35,6 +35,11 @@ export interface SplitOptions {
    */
   hashes?: readonly (bigint | undefined)[];
   dupThreshold?: number;
+  /**
+   * Augmented copies (groups.augmentedCopies): their groups go to train while the other groups can fill val and
+   * test; a group with copies that still lands in val or test keeps one image per source there.
+   */
+  augmented?: readonly boolean[];
 }
 
 /**
@@ -53,8 +58,10 @@ export interface SplitResult {
   guardGap: number;
   /** why a guard gap is wider than its default (near-duplicates across a boundary), per widened sequence */
   guardReasons: string[];
-  /** items set to null (guard frames and near-duplicate guards) */
+  /** items set to null (guard frames, near-duplicate guards and augmented copies of val/test sources) */
   dropped: number;
+  /** of those, augmented copies of val/test sources */
+  augmentedDropped: number;
   /** a sentence saying what was done */
   summary: string;
   warnings: string[];
@@ -359,10 +366,44 @@ export function splitDataset(items: readonly GroupItem[], keys: readonly string[
   const isSeq = (m: number[]) => !!frames && m.length >= MIN_SEQUENCE_ITEMS && m.every((i) => frames[i] !== undefined);
   const seqGroups = groups.filter((g) => isSeq(g.m));
 
+  // groups holding augmented copies go to train when the other groups can fill val and test
+  const aug = opts.augmented?.some(Boolean) ? opts.augmented : undefined;
+  const hasAug = (g: { m: number[] }) => !!aug && g.m.some((i) => aug[i]);
+  const plainImages = groups.reduce((n, g) => n + (hasAug(g) ? 0 : g.m.length), 0);
+  const augToTrain = !!aug && active.length > 1 && plainImages >= (1 - ratios[0]!) * N;
+  const heldOut = active.filter((a) => a !== 0);
+  const assignWhole = (gs: typeof groups, tally: Tally, o: SplitAssignment[]) => {
+    const unit = (g: (typeof groups)[number]) => makeUnit(g.m, items, g.rand);
+    if (!aug) return assignUnits(gs.map(unit), tally, active, o);
+    if (augToTrain) {
+      for (const g of gs.filter(hasAug)) {
+        tally.add(0, unit(g));
+        for (const i of g.m) o[i] = 'train';
+      }
+      return assignUnits(gs.filter((g) => !hasAug(g)).map(unit), tally, active, o);
+    }
+    // too few plain groups to fill val and test: all of them go there, and sources with copies picked in seeded order
+    // make up the rest with one image each (their copies are dropped below); the other sources with copies go to train
+    let deficit = Math.round((1 - ratios[0]!) * N) - gs.reduce((n, g) => n + (hasAug(g) ? 0 : g.m.length), 0);
+    const held: typeof groups = [];
+    for (const g of gs.filter(hasAug).sort((a, b) => a.rand - b.rand)) {
+      const originals = g.m.filter((i) => !aug[i]);
+      if (deficit > 0) {
+        held.push({ ...g, m: originals });
+        deficit -= originals.length;
+      } else {
+        tally.add(0, unit(g));
+        for (const i of g.m) o[i] = 'train';
+      }
+    }
+    assignUnits([...gs.filter((g) => !hasAug(g)), ...held].map(unit), tally, heldOut.length ? heldOut : active, o);
+    const byKey = new Map(held.map((g) => [g.key, g]));
+    for (const g of gs) if (byKey.has(g.key)) for (const i of g.m) if (aug[i]) o[i] = o[byKey.get(g.key)!.m[0]!]!;
+  };
   const groupLevel = () => {
     const tally = new Tally(ratios, totals, N);
     const o: SplitAssignment[] = new Array(N).fill(null);
-    assignUnits(groups.map((g) => makeUnit(g.m, items, g.rand)), tally, active, o);
+    assignWhole(groups, tally, o);
     return { o, tally };
   };
 
@@ -443,7 +484,7 @@ export function splitDataset(items: readonly GroupItem[], keys: readonly string[
       }
     }
     const seqKeys = new Set(seqGroups.map((g) => g.key));
-    assignUnits(groups.filter((g) => !seqKeys.has(g.key)).map((g) => makeUnit(g.m, items, g.rand)), tally, active, out);
+    assignWhole(groups.filter((g) => !seqKeys.has(g.key)), tally, out);
     summary =
       `Time-block split (${why}): ${seqGroups.length} sequence${seqGroups.length === 1 ? '' : 's'} cut into contiguous blocks dealt to the splits by ratio ${ratioText} (seed ${opts.seed}); ` +
       `${dropped} frame${dropped === 1 ? '' : 's'} within ${guardUsed} frame${guardUsed === 1 ? '' : 's'} of a split change dropped as guard gaps` +
@@ -458,6 +499,22 @@ export function splitDataset(items: readonly GroupItem[], keys: readonly string[
       warnings.push(`Only ${groups.length} groups: whole groups can meet the ratios only roughly. Check the grouping rule.`);
     }
   }
+
+  // val and test get one image per source: augmented copies that landed there are dropped (train would be a leak)
+  let augDrops = 0;
+  if (aug) {
+    for (let i = 0; i < N; i++) {
+      if (aug[i] && out[i] && out[i] !== 'train') {
+        out[i] = null;
+        augDrops++;
+      }
+    }
+    const inTrain = aug.filter((a, i) => a && out[i] === 'train').length;
+    summary += augToTrain
+      ? ` Augmented copies stay in train: the ${plural(groups.filter(hasAug).length, 'source')} with copies (${plural(inTrain, 'copy', 'copies')}) went to train, val and test were filled from the other groups.`
+      : ` Too few groups without augmented copies to fill val and test: ${plural(augDrops, 'augmented copy', 'augmented copies')} of val/test sources dropped (val and test keep one image per source).`;
+  }
+  dropped += augDrops;
 
   // Near-duplicates still crossing (far-apart blocks of a video that look alike, or unmerged groups):
   // every such pair loses one image — the one in train when train is one side, else the one in test.
@@ -484,11 +541,11 @@ export function splitDataset(items: readonly GroupItem[], keys: readonly string[
     }
   }
   if (guardReasons.length) summary += ` ${guardReasons.join('; ')}.`;
-  return { splits: out, timeBlocks, sequences: timeBlocks ? seqGroups.length : 0, guardGap: guardUsed, guardReasons, dropped, summary, warnings };
+  return { splits: out, timeBlocks, sequences: timeBlocks ? seqGroups.length : 0, guardGap: guardUsed, guardReasons, dropped, augmentedDropped: augDrops, summary, warnings };
 }
 
 const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
-const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
+const plural = (n: number, w: string, many = `${w}s`) => `${n} ${n === 1 ? w : many}`;
 
 export interface AuditOptions {
   /** perceptual hashes per item (phash.imageHash): near-duplicate pairs are counted from them */

@@ -100,11 +100,17 @@ export function GroupingPreview({
           </Badge>
         </Group>
         <Text size="sm">{grouping.description}</Text>
+        {grouping.split_summary && (
+          <Text size="sm" data-testid="split-summary">
+            {grouping.split_summary}
+          </Text>
+        )}
         <SimpleGrid cols={{ base: 2, sm: 3 }} spacing="xs" verticalSpacing="xs">
           <Stat label="Groups" value={formatCount(grouping.groups)} />
           <Stat label="Sequences" value={formatCount(grouping.sequences)} />
           <Stat label="Time blocks" value={grouping.time_blocks ? `yes, guard gap ${grouping.guard_gap}` : 'no'} />
           {grouping.time_blocks && <Stat label="Guard frames dropped" value={formatCount(grouping.dropped_guard_frames)} />}
+          {!!grouping.dropped_augmented && <Stat label="Augmented copies left out of val/test" value={formatCount(grouping.dropped_augmented)} />}
           <Stat label="Near-duplicate merges" value={formatCount(grouping.near_duplicate_merges)} />
         </SimpleGrid>
         {grouping.levels && grouping.levels.length > 0 && <LevelsTable levels={grouping.levels} picked={picked} onPick={onPickLevel} />}
