@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fixture, rbc } from './helpers/shared.js';
 import { computeGroups, mergeNearDuplicates, nameFields, parseName, type GroupItem } from '../electron/core/datasets/groups.js';
 import { imageHash, nearDuplicatePairs } from '../electron/core/datasets/phash.js';
+import { learnedThreshold, MAX_LEARNED_THRESHOLD, nearestNeighbours, pixelLinks } from '../electron/core/datasets/pixels.js';
 
 /** Names and dense class ids straight from a COCO JSON (not the product's reader: this tests grouping only). */
 function cocoItems(file: string, subset?: string): GroupItem[] {
@@ -278,6 +279,43 @@ describe('regex and none modes', () => {
     expect(g.strategy).toBe('none');
     expect(g.groups).toBe(240);
     expect(g.description).toMatch(/leak/);
+  });
+});
+
+describe('structure from the pixels (pixels.ts)', () => {
+  it('links real drone frames whose names say nothing, by near-duplicates and mutual nearest neighbours within a learned threshold', async () => {
+    const dir = path.join(DRONE, 'train');
+    const items = cocoItems(path.join(dir, '_annotations.coco.json'));
+    const hashes = await Promise.all(items.map((it) => imageHash(path.join(dir, it.name))));
+    const { d, nn } = nearestNeighbours(hashes, MAX_LEARNED_THRESHOLD);
+    // ties kept and symmetric distances
+    for (let i = 0; i < d.length; i++) for (const j of nn[i]!) expect(d[j]).toBeLessThanOrEqual(d[i]!);
+    const t = learnedThreshold(d, MAX_LEARNED_THRESHOLD);
+    expect(t).toBeGreaterThanOrEqual(2);
+    const links = pixelLinks(hashes, 2);
+    expect(links.learned).toBe(t);
+    expect(links.mutual).toBeGreaterThan(0);
+    for (const [i, j, dist] of links.pairs.slice(links.pairs.length - links.mutual)) {
+      expect(nn[i]).toContain(j);
+      expect(nn[j]).toContain(i);
+      expect(dist).toBeLessThanOrEqual(t!);
+    }
+    // names turned into hashes: the pixels alone join the frames of the one video into runs of look-alikes (fewer than
+    // half as many groups as frames), and the mutual links do not chain them all into one
+    const none = computeGroups(items.map((it, k) => ({ ...it, name: `${(k * 2654435761 >>> 0).toString(16)}.jpg` })), 'auto');
+    expect(none.groups).toBe(items.length);
+    const groups = new Set(mergeNearDuplicates(none.keys, links.pairs).keys).size;
+    expect(groups).toBeLessThan(items.length / 2);
+    expect(groups).toBeGreaterThan(1);
+  });
+
+  it('finds no near group where the nearest neighbours are all far (different blood-cell slides, copies removed)', async () => {
+    const dir = path.join(RBC, 'test');
+    const items = cocoItems(path.join(dir, '_annotations.coco.json'));
+    const hashes = await Promise.all(items.map((it) => imageHash(path.join(dir, it.name))));
+    const { d } = nearestNeighbours(hashes, MAX_LEARNED_THRESHOLD);
+    expect(learnedThreshold(d, MAX_LEARNED_THRESHOLD)).toBeUndefined();
+    expect(pixelLinks(hashes, 4)).toEqual({ pairs: [], mutual: 0 });
   });
 });
 

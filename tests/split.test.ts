@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fixture, rbc } from './helpers/shared.js';
-import { computeGroups, type GroupItem } from '../electron/core/datasets/groups.js';
+import { augmentedCopies, computeGroups, type GroupItem } from '../electron/core/datasets/groups.js';
 import { auditIsClean, auditSentence, auditSplits, defaultGuardGap, splitDataset, splitStats, type SplitAssignment } from '../electron/core/datasets/split.js';
 import { imageHash } from '../electron/core/datasets/phash.js';
 import { LeakAudit, SplitStats } from '../electron/shared/schemas.js';
@@ -299,6 +299,25 @@ describe('stratification, ratios and options', () => {
     expect(g.groups).toBe(20_000);
     expect(audit.group_crossings).toBe(0);
     expect(Math.abs(count(r.splits, 'val') - 10_000)).toBeLessThan(200);
+  });
+});
+
+describe('augmented copies stay in train', () => {
+  it('where every source has copies (the export\'s train folder alone), val and test keep one image per source, the copies left out', () => {
+    const items = RBC.items.filter((it) => it.subset === 'train');
+    const g = computeGroups(items, 'auto');
+    const augmented = augmentedCopies(items);
+    expect(augmented.filter(Boolean)).toHaveLength(140);
+    const r = splitDataset(items, g.keys, { ratios: [0.8, 0.1, 0.1], seed: 5, augmented });
+    const heldOut = r.splits.map((s, i) => i).filter((i) => r.splits[i] === 'val' || r.splits[i] === 'test');
+    expect(heldOut.length).toBe(14); // 20% of 70 sources, one image each
+    expect(heldOut.every((i) => !augmented[i])).toBe(true);
+    expect(r.augmentedDropped).toBe(28);
+    expect(r.dropped).toBe(28);
+    // the sources in train keep all three copies
+    const inTrain = new Set(g.keys.filter((_k, i) => r.splits[i] === 'train'));
+    for (const k of inTrain) expect(g.keys.filter((x, i) => x === k && r.splits[i] === 'train')).toHaveLength(3);
+    expect(r.summary).toContain('28 augmented copies of val/test sources dropped (val and test keep one image per source)');
   });
 });
 

@@ -145,6 +145,13 @@ export async function main(argv: string[]): Promise<number> {
           out.write(`  ${l.chosen ? '→' : ' '} ${l.id.padEnd(8)} ${String(l.groups).padStart(6)} groups  ${l.label}${ex ? ` (largest: ${ex.group}, ${ex.size} images)` : ''} — ${l.verdict}\n`);
         }
         if ((r.grouping.levels?.length ?? 0) > 1) out.write(`  (another level: --group-level <id>)\n`);
+        const px = r.grouping.pixels;
+        if (px) {
+          out.write(
+            `pixels: ${px.near_duplicate_merges + px.mutual_neighbour_merges} group merges (near-duplicates: ${px.near_duplicate_merges}; mutual nearest neighbours ` +
+              `${px.learned_threshold !== undefined ? `within the learned threshold ${px.learned_threshold}: ${px.mutual_neighbour_merges}` : 'none: the distances show no near group'})\n`,
+          );
+        }
         if (r.grouping.split_summary) out.write(`split: ${r.grouping.split_summary}\n`);
         for (const [s, st] of Object.entries(r.splits)) {
           out.write(`  ${s.padEnd(5)} ${st.images} images, ${st.groups} groups, ${st.negatives} negatives, ${Object.entries(st.instances).map(([k, v]) => `${k}: ${v}`).join(', ')}\n`);

@@ -133,6 +133,17 @@ export const GroupingInfo = z.object({
   /** augmented copies of val/test sources left out (val and test keep one image per source) */
   dropped_augmented: z.number().int().optional(),
   near_duplicate_merges: z.number().int(),
+  /** what the pixels added to the name structure (near_duplicate_merges is their sum) */
+  pixels: z
+    .object({
+      /** groups merged because two of their images are near-duplicates (dHash ≤ the import's threshold) */
+      near_duplicate_merges: z.number().int(),
+      /** groups merged because two of their images are each other's nearest neighbour within the learned threshold */
+      mutual_neighbour_merges: z.number().int(),
+      /** the threshold learned from the dataset's nearest-neighbour distances; absent where they show no near group */
+      learned_threshold: z.number().int().optional(),
+    })
+    .optional(),
 });
 export type GroupingInfo = z.infer<typeof GroupingInfo>;
 

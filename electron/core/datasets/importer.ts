@@ -31,7 +31,8 @@ import { extractZip } from './zip.js';
 import { readCoco } from './formats/coco.js';
 import { readCvatXml } from './formats/cvat.js';
 import { readYolo } from './formats/yolo.js';
-import { imageHash, nearDuplicatePairs } from './phash.js';
+import { imageHash } from './phash.js';
+import { pixelLinks } from './pixels.js';
 import { augmentedCopies, computeGroups, mergeNearDuplicates, type GroupingResult, type GroupItem, type GroupOptions } from './groups.js';
 import { auditIsClean, auditSentence, auditSplits, splitDataset, splitStats } from './split.js';
 import { emptyConvertCounts } from './convert.js';
@@ -352,7 +353,7 @@ export function groupOptions(opts: ImportOptionsParsed): GroupOptions {
 export function groupingInfo(
   grouping: GroupingResult,
   keys: readonly string[],
-  split: Pick<GroupingInfo, 'time_blocks' | 'guard_gap' | 'dropped_guard_frames' | 'dropped_augmented' | 'near_duplicate_merges' | 'split_summary'>,
+  split: Pick<GroupingInfo, 'time_blocks' | 'guard_gap' | 'dropped_guard_frames' | 'dropped_augmented' | 'near_duplicate_merges' | 'split_summary' | 'pixels'>,
 ): GroupingInfo {
   return {
     strategy: grouping.strategy,
@@ -579,10 +580,15 @@ export async function runImport(input: ImportOptionsParsed, job: JobContext, ctx
     const grouping = computeGroups(items, opts.group, { ...groupOptions(opts), ...(wantHashes ? { hashes: facts.map((f) => f.hash) } : {}) });
     let keys = grouping.keys;
     let merges = 0;
+    let pixels: GroupingInfo['pixels'];
     if (wantHashes) {
-      const merged = mergeNearDuplicates(keys, nearDuplicatePairs(facts.map((f) => f.hash), opts.dupThreshold));
-      keys = merged.keys;
-      merges = merged.merges;
+      // structure from the pixels: near-duplicates, and mutual nearest neighbours within the learned threshold
+      const links = pixelLinks(facts.map((f) => f.hash), opts.dupThreshold);
+      const fixed = mergeNearDuplicates(keys, links.pairs.slice(0, links.pairs.length - links.mutual));
+      const mutual = mergeNearDuplicates(fixed.keys, links.pairs.slice(links.pairs.length - links.mutual));
+      keys = mutual.keys;
+      merges = fixed.merges + mutual.merges;
+      pixels = { near_duplicate_merges: fixed.merges, mutual_neighbour_merges: mutual.merges, ...(links.learned !== undefined ? { learned_threshold: links.learned } : {}) };
     }
     // the hashes the split and the audit compare (one definition of a near-duplicate for both)
     const audited = wantHashes ? { hashes: facts.map((f) => f.hash), dupThreshold: opts.dupThreshold } : {};
@@ -669,7 +675,7 @@ export async function runImport(input: ImportOptionsParsed, job: JobContext, ctx
       split_mode: opts.keepSplits ? 'keep' : 'ratio',
       ratios: opts.ratios,
       seed: opts.seed,
-      grouping: groupingInfo(grouping, keys, { time_blocks: timeBlocks, guard_gap: guardGap, dropped_guard_frames: dropped, dropped_augmented: droppedAugmented, near_duplicate_merges: merges, ...(splitSummary ? { split_summary: splitSummary } : {}) }),
+      grouping: groupingInfo(grouping, keys, { time_blocks: timeBlocks, guard_gap: guardGap, dropped_guard_frames: dropped, dropped_augmented: droppedAugmented, near_duplicate_merges: merges, ...(splitSummary ? { split_summary: splitSummary } : {}), ...(pixels ? { pixels } : {}) }),
       splits: stats.splits,
       leak_audit: audit,
       ...(sourceAudit ? { source_split_audit: sourceAudit } : {}),

@@ -158,10 +158,15 @@ class Tally {
   }
 }
 
-function makeUnit(members: number[], items: readonly GroupItem[], rand: number): Unit {
+/** `weight`: what an image counts toward the ratios (augmented copies count 0: the ratios are over independent pictures). */
+function makeUnit(members: number[], items: readonly GroupItem[], rand: number, weight: (i: number) => number = () => 1): Unit {
   const counts = new Map<number, number>();
-  for (const i of members) for (const c of items[i]!.classes) counts.set(c, (counts.get(c) ?? 0) + 1);
-  return { members, images: members.length, cls: [...counts.keys()], cnt: [...counts.values()], rand };
+  let images = 0;
+  for (const i of members) {
+    images += weight(i);
+    for (const c of items[i]!.classes) counts.set(c, (counts.get(c) ?? 0) + 1);
+  }
+  return { members, images, cls: [...counts.keys()], cnt: [...counts.values()], rand };
 }
 
 /**
@@ -366,14 +371,17 @@ export function splitDataset(items: readonly GroupItem[], keys: readonly string[
   const isSeq = (m: number[]) => !!frames && m.length >= MIN_SEQUENCE_ITEMS && m.every((i) => frames[i] !== undefined);
   const seqGroups = groups.filter((g) => isSeq(g.m));
 
-  // groups holding augmented copies go to train when the other groups can fill val and test
+  // groups holding augmented copies go to train when the other groups can fill val and test; the ratios count
+  // independent pictures (a source and its copies are one), so copies weigh nothing toward them
   const aug = opts.augmented?.some(Boolean) ? opts.augmented : undefined;
+  const weight = (i: number) => (aug?.[i] ? 0 : 1);
+  const W = aug ? aug.reduce((n, a) => n + (a ? 0 : 1), 0) : N;
   const hasAug = (g: { m: number[] }) => !!aug && g.m.some((i) => aug[i]);
   const plainImages = groups.reduce((n, g) => n + (hasAug(g) ? 0 : g.m.length), 0);
-  const augToTrain = !!aug && active.length > 1 && plainImages >= (1 - ratios[0]!) * N;
+  const augToTrain = !!aug && active.length > 1 && plainImages >= (1 - ratios[0]!) * W;
   const heldOut = active.filter((a) => a !== 0);
   const assignWhole = (gs: typeof groups, tally: Tally, o: SplitAssignment[]) => {
-    const unit = (g: (typeof groups)[number]) => makeUnit(g.m, items, g.rand);
+    const unit = (g: (typeof groups)[number]) => makeUnit(g.m, items, g.rand, weight);
     if (!aug) return assignUnits(gs.map(unit), tally, active, o);
     if (augToTrain) {
       for (const g of gs.filter(hasAug)) {
@@ -384,7 +392,7 @@ export function splitDataset(items: readonly GroupItem[], keys: readonly string[
     }
     // too few plain groups to fill val and test: all of them go there, and sources with copies picked in seeded order
     // make up the rest with one image each (their copies are dropped below); the other sources with copies go to train
-    let deficit = Math.round((1 - ratios[0]!) * N) - gs.reduce((n, g) => n + (hasAug(g) ? 0 : g.m.length), 0);
+    let deficit = Math.round((1 - ratios[0]!) * W) - gs.reduce((n, g) => n + (hasAug(g) ? 0 : g.m.length), 0);
     const held: typeof groups = [];
     for (const g of gs.filter(hasAug).sort((a, b) => a.rand - b.rand)) {
       const originals = g.m.filter((i) => !aug[i]);
@@ -401,7 +409,7 @@ export function splitDataset(items: readonly GroupItem[], keys: readonly string[
     for (const g of gs) if (byKey.has(g.key)) for (const i of g.m) if (aug[i]) o[i] = o[byKey.get(g.key)!.m[0]!]!;
   };
   const groupLevel = () => {
-    const tally = new Tally(ratios, totals, N);
+    const tally = new Tally(ratios, totals, W);
     const o: SplitAssignment[] = new Array(N).fill(null);
     assignWhole(groups, tally, o);
     return { o, tally };
@@ -420,7 +428,7 @@ export function splitDataset(items: readonly GroupItem[], keys: readonly string[
       const short = active.find((s) => trial!.tally.images[s]! < 0.5 * trial!.tally.targetImages[s]!);
       if (short !== undefined) {
         timeBlocks = true;
-        why = `whole groups would give ${SPLITS[short]} ${pct(trial.tally.images[short]! / N)} of the images (target ${pct(ratios[short]!)})`;
+        why = `whole groups would give ${SPLITS[short]} ${pct(trial.tally.images[short]! / W)} of the images (target ${pct(ratios[short]!)})`;
       }
     }
   }
@@ -432,7 +440,7 @@ export function splitDataset(items: readonly GroupItem[], keys: readonly string[
   let guardUsed = 0;
   let dropped = 0;
   if (timeBlocks) {
-    const tally = new Tally(ratios, totals, N);
+    const tally = new Tally(ratios, totals, W);
     for (const g of seqGroups) {
       const seq = [...g.m].sort((a, b) => frames![a]! - frames![b]! || a - b);
       const first = opts.guardGap ?? defaultGuardGap(seq.map((i) => frames![i]!));
@@ -480,7 +488,7 @@ export function splitDataset(items: readonly GroupItem[], keys: readonly string[
       // Count what the blocks gave each split, so the remaining whole groups fill toward the targets.
       for (const s of active) {
         const kept = g.m.filter((i) => out[i] === SPLITS[s]);
-        if (kept.length) tally.add(s, makeUnit(kept, items, 0));
+        if (kept.length) tally.add(s, makeUnit(kept, items, 0, weight));
       }
     }
     const seqKeys = new Set(seqGroups.map((g) => g.key));
@@ -532,12 +540,15 @@ export function splitDataset(items: readonly GroupItem[], keys: readonly string[
   dropped += dupDrops;
 
   const got = [0, 0, 0];
-  for (const s of out) if (s) got[SPLITS.indexOf(s)]!++;
+  out.forEach((s, i) => {
+    if (s) got[SPLITS.indexOf(s)]! += weight(i);
+  });
   const kept = got[0]! + got[1]! + got[2]!;
+  const what = aug ? 'of the source images (augmented copies not counted)' : 'of the images';
   for (const s of active) {
     const share = kept ? got[s]! / kept : 0;
     if (kept && (share < 0.5 * ratios[s]! || share > 2 * ratios[s]! + 0.02)) {
-      warnings.push(`${SPLITS[s]} holds ${pct(share)} of the images (target ${pct(ratios[s]!)}): the groups are too few or too large to meet the ratio.`);
+      warnings.push(`${SPLITS[s]} holds ${pct(share)} ${what} (target ${pct(ratios[s]!)}): the groups are too few or too large to meet the ratio.`);
     }
   }
   if (guardReasons.length) summary += ` ${guardReasons.join('; ')}.`;

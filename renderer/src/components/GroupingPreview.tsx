@@ -112,6 +112,17 @@ export function GroupingPreview({
           {grouping.time_blocks && <Stat label="Guard frames dropped" value={formatCount(grouping.dropped_guard_frames)} />}
           {!!grouping.dropped_augmented && <Stat label="Augmented copies left out of val/test" value={formatCount(grouping.dropped_augmented)} />}
           <Stat label="Near-duplicate merges" value={formatCount(grouping.near_duplicate_merges)} />
+          {grouping.pixels && (
+            <Stat
+              label="Merged by the pixels"
+              value={
+                <span title="Groups merged because two of their images look alike: near-duplicates, or each other's nearest neighbour within a threshold learned from this dataset's distances">
+                  {formatCount(grouping.pixels.near_duplicate_merges)} near-dup · {formatCount(grouping.pixels.mutual_neighbour_merges)} mutual NN
+                  {grouping.pixels.learned_threshold !== undefined ? ` (≤ ${grouping.pixels.learned_threshold})` : ''}
+                </span>
+              }
+            />
+          )}
         </SimpleGrid>
         {grouping.levels && grouping.levels.length > 0 && <LevelsTable levels={grouping.levels} picked={picked} onPick={onPickLevel} />}
         {children}
