@@ -31,7 +31,10 @@ describe('spotter import', () => {
     expect(j.dir).toBe(out);
     expect(j.names).toEqual(['rbc', 'wbc']);
     expect(j.mapping.dropped[0].name).toBe('RBC-WBC');
-    expect(j.splits.train.images + j.splits.val.images + j.splits.test.images).toBe(240);
+    // augmented copies of val/test sources are left out: val and test keep one image per source
+    expect(j.splits.train.images + j.splits.val.images + j.splits.test.images).toBe(240 - j.grouping.dropped_augmented);
+    expect(j.grouping.dropped_augmented % 2).toBe(0);
+    expect(j.leak_audit.held_out_with_twin).toBe(0);
     expect(j.leak_audit.group_crossings).toBe(0);
     expect(typeof j.health.ok).toBe('boolean');
     expect(existsSync(path.join(out, 'data.yaml'))).toBe(true);

@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fixture, rbc } from './helpers/shared.js';
-import { computeGroups, mergeNearDuplicates, parseName, type GroupItem } from '../electron/core/datasets/groups.js';
+import { computeGroups, mergeNearDuplicates, nameFields, parseName, type GroupItem } from '../electron/core/datasets/groups.js';
 import { imageHash, nearDuplicatePairs } from '../electron/core/datasets/phash.js';
+import { learnedThreshold, MAX_LEARNED_THRESHOLD, nearestNeighbours, pixelLinks } from '../electron/core/datasets/pixels.js';
 
 /** Names and dense class ids straight from a COCO JSON (not the product's reader: this tests grouping only). */
 function cocoItems(file: string, subset?: string): GroupItem[] {
@@ -37,7 +38,9 @@ describe('auto grouping on real exports', () => {
     expect(g.groups).toBe(70);
     expect([...sizes(g.keys).values()].every((n) => n === 3)).toBe(true);
     items.forEach((it, i) => expect(it.name.startsWith(`${g.keys[i]}_png.rf.`)).toBe(true));
-    expect(g.description).toMatch(/Roboflow augmentation suffix .*one group per source image: 70 groups from 210 images/);
+    expect(g.level).toBe('source');
+    expect(g.description).toMatch(/source image \(augmented copies together\): 70 groups from 210 images, 210 in groups of 2 or more/);
+    expect(g.description).toContain('Roboflow suffixes');
     expect(g.examples.length).toBeGreaterThan(0);
     expect(g.examples.length).toBeLessThanOrEqual(6);
     for (const ex of g.examples) {
@@ -72,9 +75,12 @@ describe('auto grouping on real exports', () => {
     expect(seq[120]!.frame).toBe(185);
     expect(seq.every((f, k) => k === 0 || f.frame > seq[k - 1]!.frame)).toBe(true);
     expect(seq.every((f) => g.frames[f.item] === f.frame)).toBe(true);
-    expect(g.description).toContain('`<video>_MP4-<frame>`');
+    expect(g.level).toBe('clip');
+    expect(g.description).toContain('clip `DJI_0839_5meter_305_MP4` frame `0');
     expect(g.description).toContain('Roboflow suffix');
-    expect(g.description).toContain('1 sequence from 121 images');
+    expect(g.description).toContain('1 ordered sequence (one per video clip) from 121 images');
+    // every coarser name level is the same one group: only the clip is left to offer
+    expect(g.levels.map((l) => l.id)).toEqual(['clip']);
   });
 
   it('recognises the CVAT urban-traffic video task (frame_000000.png …) as one 463-frame sequence', () => {
@@ -84,7 +90,7 @@ describe('auto grouping on real exports', () => {
     expect(g.groups).toBe(1);
     const seq = [...g.sequences.values()][0]!;
     expect(seq.map((f) => f.frame)).toEqual(Array.from({ length: 463 }, (_x, i) => i));
-    expect(g.description).toContain('`frame_<number>`');
+    expect(g.description).toContain('frame `000000`');
   });
 });
 
@@ -105,24 +111,26 @@ describe('auto grouping rules', () => {
     }
   });
 
-  it('prefers the video over Roboflow singletons, and says why Roboflow was not used', () => {
+  it('keeps a video whole even when its frames are Roboflow copies: no level finer than the clip', () => {
     const g = computeGroups(names(['video1_00042_jpg.rf.aa11.jpg', 'video1_00043_jpg.rf.bb22.jpg', 'video1_00044_jpg.rf.cc33.jpg']), 'auto');
     expect(g.strategy).toBe('video-frame');
     expect(g.keys).toEqual(['video1', 'video1', 'video1']);
-    expect(g.description).toMatch(/Not used: Roboflow augmentation suffix .*only single images/);
+    expect(g.levels.some((l) => l.id === 'source')).toBe(false);
   });
 
-  it('groups by numeric prefix, CVAT task and folder, in that order', () => {
-    expect(computeGroups(names(['0012_a.jpg', '0012_b.jpg', '0013_a.jpg']), 'auto')).toMatchObject({
-      strategy: 'numeric-prefix',
-      keys: ['0012', '0012', '0013'],
-    });
-    const tasks: GroupItem[] = ['a.jpg', 'b.jpg', 'c.jpg'].map((name, i) => ({ name, groupHint: i < 2 ? 'task 1' : 'task 2', classes: [] }));
-    expect(computeGroups(tasks, 'auto')).toMatchObject({ strategy: 'cvat-task', keys: ['task 1', 'task 1', 'task 2'] });
-    expect(computeGroups(names(['siteA/x.jpg', 'siteA/y.jpg', 'siteB/z.jpg']), 'auto')).toMatchObject({
-      strategy: 'folder',
-      keys: ['siteA', 'siteA', 'siteB'],
-    });
+  it('groups by a numeric prefix field, a CVAT task or a folder when those split well', () => {
+    const prefixed = names(Array.from({ length: 36 }, (_x, i) => `${String(12 + Math.floor(i / 3)).padStart(4, '0')}_${'abc'[i % 3]}.jpg`));
+    const p = computeGroups(prefixed, 'auto');
+    expect(p).toMatchObject({ strategy: 'name-field', level: 'field:1', groups: 12 });
+    expect(p.keys.slice(0, 4)).toEqual(['0012', '0012', '0012', '0013']);
+    const tasks: GroupItem[] = Array.from({ length: 36 }, (_x, i) => ({ name: `p${i}.jpg`, groupHint: `task ${Math.floor(i / 3)}`, classes: [] }));
+    expect(computeGroups(tasks, 'auto')).toMatchObject({ strategy: 'cvat-task', level: 'task', groups: 12 });
+    const sites = names(Array.from({ length: 36 }, (_x, i) => `site${Math.floor(i / 3)}/${'xyz'[i % 3]}.jpg`));
+    expect(computeGroups(sites, 'auto')).toMatchObject({ strategy: 'folder', level: 'folder', groups: 12 });
+    // too few of them to split by: the finer level, and the verdict says why
+    const few = computeGroups(names(['siteA/x.jpg', 'siteA/y.jpg', 'siteB/z.jpg']), 'auto');
+    expect(few.level).toBe('source');
+    expect(few.levels.find((l) => l.id === 'folder')!.verdict).toMatch(/whole groups cannot meet the ratios/);
   });
 
   it('takes declared sequences first and combines rules when each claims part of the data', () => {
@@ -137,7 +145,7 @@ describe('auto grouping rules', () => {
     expect(g.strategy).toBe('sequence+roboflow-augment');
     expect(g.keys).toEqual(['video 7', 'video 7', 'cell-1', 'cell-1', 'lonely.jpg']);
     expect(g.frames).toEqual([0, 1, undefined, undefined, undefined]);
-    expect(g.description).toContain('1 image matched no rule and is its own group');
+    expect(g.description).toContain('2 groups from 3 of 5 images');
     expect(g.examples.map((e) => e.group).slice(0, 2)).toEqual(['video 7', 'cell-1']);
   });
 
@@ -151,6 +159,94 @@ describe('auto grouping rules', () => {
     const splitFolders = computeGroups(names(['images/train/a.jpg', 'images/train/b.jpg', 'images/val/c.jpg']), 'auto');
     expect(splitFolders.strategy).toBe('none');
     expect(parseName('images/train/site 3/x_jpg.rf.0f.jpg')).toEqual({ dir: 'site 3', base: 'x_jpg.rf.0f', stem: 'x', roboflow: true });
+  });
+});
+
+/** A seeded hex id of 6 characters; `digits` forces an all-digit one (hex ids that happen to have no letter). */
+function hexId(k: number, digits = false): string {
+  const h = ((k + 1) * 2654435761) >>> 0;
+  return digits ? String(100000 + (h % 900000)) : h.toString(16).padStart(8, '0').slice(-6);
+}
+
+describe('the capture structure inferred from names of real export conventions', () => {
+  it('15 match videos × clips × frames with 6-hex video ids (some all digits): one group per video, no video split', () => {
+    const list: string[] = [];
+    let clips = 0;
+    for (let v = 0; v < 15; v++) {
+      const id = hexId(v, v % 4 === 0);
+      for (let c = 1; c <= 3 + (v % 3); c++, clips++) {
+        for (let f = 0; f < 6; f++) list.push(`${id}_${c}_${String(f * 5).padStart(4, '0')}_png.rf.${hexId(v * 100 + c * 10 + f)}.jpg`);
+      }
+    }
+    const g = computeGroups(names(list), 'auto');
+    expect(g.level).toBe('field:1');
+    expect(g.groups).toBe(15);
+    list.forEach((n, i) => expect(g.keys[i]).toBe(n.slice(0, 6)));
+    const clip = g.levels.find((l) => l.id === 'clip')!;
+    expect(clip).toMatchObject({ groups: clips, ordered: true, chosen: false });
+    expect(g.levels.find((l) => l.id === 'field:1')!.verdict).toMatch(/15 groups meet the ratios/);
+  });
+
+  it('frame fields with `t`, `f` and `frame` tags, and clip names Roboflow reduced to punctuation', () => {
+    expect(nameFields('clipA_t00030')).toMatchObject({ prefix: 'clipA', frame: 30, tag: 't', frameText: 't00030' });
+    expect(nameFields('clipB-f0012')).toMatchObject({ prefix: 'clipB', frame: 12, tag: 'f' });
+    expect(nameFields('frame0005')).toMatchObject({ prefix: '', frame: 5, tag: 'frame' });
+    expect(nameFields('-_-_t00030')).toMatchObject({ prefix: '-_-', frame: 30, tag: 't' });
+    expect(nameFields('0001_c1s1_000151_01')).toMatchObject({ prefix: '0001_c1s1_000151', frame: 1, wordEnds: [4, 9, 16] });
+    const clips = ['---', '-_-', '__-'];
+    const list = clips.flatMap((c, k) => Array.from({ length: 13 + k }, (_x, f) => `${c}_t${String(30 * f).padStart(5, '0')}_jpg.rf.${hexId(k * 50 + f)}.jpg`));
+    const g = computeGroups(names(list), 'auto');
+    expect(g.level).toBe('clip');
+    expect(g.strategy).toBe('video-frame');
+    expect(g.groups).toBe(3);
+    expect([...g.sequences.keys()].sort()).toEqual([...clips].sort());
+    expect(g.sequences.get('-_-')!.map((s) => s.frame)).toEqual(Array.from({ length: 14 }, (_x, f) => 30 * f));
+  });
+
+  it('Market-1501 names (person, camera + sequence, frame, box): one group per person', () => {
+    const list: string[] = [];
+    for (let p = 1; p <= 16; p++) for (const cam of ['c1s1', 'c3s2']) list.push(`${String(p * 7).padStart(4, '0')}_${cam}_${String(1000 + p * 31).padStart(6, '0')}_0${1 + (p % 2)}.jpg`);
+    const g = computeGroups(names(list), 'auto');
+    expect(g.level).toBe('field:1');
+    expect(g.groups).toBe(16);
+    expect(g.keys[0]).toBe('0007');
+    // each person-camera pair has one image here: the finer fields add nothing to the source level
+    expect(g.levels.map((l) => l.id)).toEqual(['field:1', 'source']);
+  });
+
+  it('the pixels decide whether numbered names are frames: real drone frames yes, real blood-cell slides no', async () => {
+    const droneDir = path.join(DRONE, 'train');
+    const drone = cocoItems(path.join(droneDir, '_annotations.coco.json'))
+      .map((it) => ({ it, f: Number(/MP4-(\d+)/.exec(it.name)![1]) }))
+      .sort((a, b) => a.f - b.f)
+      .slice(0, 40);
+    const droneHashes = await Promise.all(drone.map(({ it }) => imageHash(path.join(droneDir, it.name))));
+    // renamed as a camera's photo counter: by name alone a camera dump, by its pixels a video
+    const asPhotos = drone.map(({ f }) => ({ name: `IMG_${String(1000 + f)}.JPG`, classes: [] }));
+    expect(computeGroups(asPhotos, 'auto').level).toBe('source');
+    const seen = computeGroups(asPhotos, 'auto', { hashes: droneHashes });
+    expect(seen.level).toBe('clip');
+    expect(seen.groups).toBe(1);
+    expect(seen.description).toContain('confirmed by the pixels');
+
+    const cellDir = path.join(RBC, 'test');
+    const cells = cocoItems(path.join(cellDir, '_annotations.coco.json'));
+    const cellHashes = await Promise.all(cells.map((it) => imageHash(path.join(cellDir, it.name))));
+    // different slides numbered like frames: the name says video, the pixels say no
+    const numbered = cells.map((_it, k) => ({ name: `slide_${String(k).padStart(5, '0')}.jpg`, classes: [] }));
+    expect(computeGroups(numbered, 'auto').level).toBe('clip');
+    const looked = computeGroups(numbered, 'auto', { hashes: cellHashes });
+    expect(looked.level).toBe('source');
+    expect(looked.description).toMatch(/neighbouring numbers do not look alike/);
+  });
+
+  it('a level chosen by the user is used, and an unknown one is refused naming the levels', () => {
+    const list = names(Array.from({ length: 36 }, (_x, i) => `${String(12 + Math.floor(i / 3)).padStart(4, '0')}_${'abc'[i % 3]}.jpg`));
+    const g = computeGroups(list, 'auto', { level: 'source' });
+    expect(g.level).toBe('source');
+    expect(g.groups).toBe(36);
+    expect(g.levels.find((l) => l.id === 'source')!.verdict).toBe('chosen by you');
+    expect(() => computeGroups(list, 'auto', { level: 'field:3' })).toThrow(/not a level of these names; the levels are: field:1, source/);
   });
 });
 
@@ -183,6 +279,43 @@ describe('regex and none modes', () => {
     expect(g.strategy).toBe('none');
     expect(g.groups).toBe(240);
     expect(g.description).toMatch(/leak/);
+  });
+});
+
+describe('structure from the pixels (pixels.ts)', () => {
+  it('links real drone frames whose names say nothing, by near-duplicates and mutual nearest neighbours within a learned threshold', async () => {
+    const dir = path.join(DRONE, 'train');
+    const items = cocoItems(path.join(dir, '_annotations.coco.json'));
+    const hashes = await Promise.all(items.map((it) => imageHash(path.join(dir, it.name))));
+    const { d, nn } = nearestNeighbours(hashes, MAX_LEARNED_THRESHOLD);
+    // ties kept and symmetric distances
+    for (let i = 0; i < d.length; i++) for (const j of nn[i]!) expect(d[j]).toBeLessThanOrEqual(d[i]!);
+    const t = learnedThreshold(d, MAX_LEARNED_THRESHOLD);
+    expect(t).toBeGreaterThanOrEqual(2);
+    const links = pixelLinks(hashes, 2);
+    expect(links.learned).toBe(t);
+    expect(links.mutual).toBeGreaterThan(0);
+    for (const [i, j, dist] of links.pairs.slice(links.pairs.length - links.mutual)) {
+      expect(nn[i]).toContain(j);
+      expect(nn[j]).toContain(i);
+      expect(dist).toBeLessThanOrEqual(t!);
+    }
+    // names turned into hashes: the pixels alone join the frames of the one video into runs of look-alikes (fewer than
+    // half as many groups as frames), and the mutual links do not chain them all into one
+    const none = computeGroups(items.map((it, k) => ({ ...it, name: `${(k * 2654435761 >>> 0).toString(16)}.jpg` })), 'auto');
+    expect(none.groups).toBe(items.length);
+    const groups = new Set(mergeNearDuplicates(none.keys, links.pairs).keys).size;
+    expect(groups).toBeLessThan(items.length / 2);
+    expect(groups).toBeGreaterThan(1);
+  });
+
+  it('finds no near group where the nearest neighbours are all far (different blood-cell slides, copies removed)', async () => {
+    const dir = path.join(RBC, 'test');
+    const items = cocoItems(path.join(dir, '_annotations.coco.json'));
+    const hashes = await Promise.all(items.map((it) => imageHash(path.join(dir, it.name))));
+    const { d } = nearestNeighbours(hashes, MAX_LEARNED_THRESHOLD);
+    expect(learnedThreshold(d, MAX_LEARNED_THRESHOLD)).toBeUndefined();
+    expect(pixelLinks(hashes, 4)).toEqual({ pairs: [], mutual: 0 });
   });
 });
 

@@ -26,6 +26,8 @@ let ctx: CoreContext;
 let work: string;
 let baseDir: string;
 let heldOut: string;
+/** the source stem one of whose augmented copies is held out */
+let source: string;
 let batch: BatchResult;
 
 async function snapshot(dir: string): Promise<Record<string, string>> {
@@ -40,19 +42,25 @@ beforeAll(async () => {
   ctx = await testContext();
   work = await tempDir('spotter-merge-');
   const valid = await renamedRbcExport(work);
-  // the train export without one augmented copy of image-100 (its two siblings stay)
-  const train = path.join(work, 'train');
-  await fs.cp(rbc('train'), train, { recursive: true });
-  const coco = JSON.parse(await fs.readFile(path.join(train, '_annotations.coco.json'), 'utf8'));
-  const copies = coco.images.filter((im: { file_name: string }) => im.file_name.startsWith('image-100_png.rf.'));
-  expect(copies.length).toBe(3);
-  heldOut = copies[0].file_name;
-  coco.images = coco.images.filter((im: { id: number }) => im.id !== copies[0].id);
-  coco.annotations = coco.annotations.filter((a: { image_id: number }) => a.image_id !== copies[0].id);
-  await fs.writeFile(path.join(train, '_annotations.coco.json'), JSON.stringify(coco));
-  await fs.rename(path.join(train, heldOut), path.join(work, heldOut));
-  baseDir = path.join(work, 'datasets', 'rbc');
-  await importDataset(ctx, [valid, train], baseDir);
+  // the train export without one augmented copy of a source (its two siblings stay). Augmented copies stay in train
+  // (a source that lands in val/test keeps one image there), so take the first source whose two siblings are in train.
+  for (const n of [100, 101, 102, 103, 104, 105, 106, 107, 108, 109]) {
+    source = `image-${n}`;
+    const train = path.join(work, `train-${n}`, 'train');
+    await fs.cp(rbc('train'), train, { recursive: true });
+    const coco = JSON.parse(await fs.readFile(path.join(train, '_annotations.coco.json'), 'utf8'));
+    const copies = coco.images.filter((im: { file_name: string }) => im.file_name.startsWith(`${source}_png.rf.`));
+    if (copies.length !== 3) continue;
+    heldOut = copies[0].file_name;
+    coco.images = coco.images.filter((im: { id: number }) => im.id !== copies[0].id);
+    coco.annotations = coco.annotations.filter((a: { image_id: number }) => a.image_id !== copies[0].id);
+    await fs.writeFile(path.join(train, '_annotations.coco.json'), JSON.stringify(coco));
+    await fs.rename(path.join(train, heldOut), path.join(work, heldOut));
+    baseDir = path.join(work, `datasets-${n}`, 'rbc');
+    await importDataset(ctx, [valid, train], baseDir);
+    const siblings = (await splitOf(baseDir)).filter((e) => e.source.includes(`${source}_png.rf.`));
+    if (siblings.length === 2 && siblings.every((e) => e.split === 'train')) break;
+  }
   const set = await perturbedReviewSet(baseDir);
   batch = await writeBatch(set, { out: path.join(work, 'batches'), name: 'round 1', format: 'cvat', conf: 0.3, selection: { mode: 'disagree', conf: 0.3, iou: 0.5, limit: 6 } }, standaloneJob());
 });
@@ -98,7 +106,7 @@ describe('re-importing a corrected batch with --base', () => {
     expect(await fs.readdir(path.dirname(baseDir))).toEqual(['rbc']);
 
     const res = await importDataset(ctx, [batch.dir], '', { out: undefined, base: baseDir });
-    expect(res.dir).toBe(path.join(work, 'datasets', 'rbc_v2'));
+    expect(res.dir).toBe(path.join(path.dirname(baseDir), 'rbc_v2'));
     const m = res.report.merge!;
     expect(m.base).toBe(baseDir);
     expect(m.base_hash).toBe(await datasetHash(path.join(baseDir, 'data.yaml')));
@@ -120,7 +128,7 @@ describe('re-importing a corrected batch with --base', () => {
     // the held-out copy joined its siblings' group and split; the other image got a split of its own
     const added = newEntries.slice(oldEntries.length);
     const copy = added.find((e) => e.source === heldOut)!;
-    const siblings = oldEntries.filter((e) => e.source.includes('image-100_png.rf.'));
+    const siblings = oldEntries.filter((e) => e.source.includes(`${source}_png.rf.`));
     expect(siblings).toHaveLength(2);
     expect(copy.group).toBe(siblings[0]!.group);
     expect(copy.split).toBe(siblings[0]!.split);

@@ -74,11 +74,27 @@ describe('the bundled sample (Roboflow blood cells)', () => {
     expect(res.mapping.dropped.map((d) => d.name)).toEqual(['RBC-WBC']);
     expect(res.report.grouping.strategy).toMatch(/roboflow/);
     const entries = SplitEntry.array().parse(JSON.parse(await fs.readFile(path.join(out, 'split.json'), 'utf8')));
+    // augmented copies stay in train: the 70 augmented sources go to train, the export's 30 single sources fill val and
+    // test (the ratios count the 100 independent pictures), nothing is left out
+    const left = res.report.grouping.dropped_augmented!;
+    expect(left).toBe(0);
     expect(entries).toHaveLength(240);
-    // 70 train sources × 3 augmented copies: every triplet in one split
+    expect(res.report.grouping.split_summary).toContain('Augmented copies stay in train: the 70 sources with copies (140 copies) went to train');
+    // 70 train sources × 3 augmented copies: every triplet in one split, and in val/test one image per source
     const byGroup = new Map<string, Set<string>>();
-    for (const e of entries) byGroup.set(e.group, (byGroup.get(e.group) ?? new Set()).add(e.split));
+    const sizes = new Map<string, number>();
+    for (const e of entries) {
+      byGroup.set(e.group, (byGroup.get(e.group) ?? new Set()).add(e.split));
+      sizes.set(e.group, (sizes.get(e.group) ?? 0) + 1);
+    }
     for (const [g, s] of byGroup) expect(s.size, `group ${g}`).toBe(1);
+    for (const e of entries) if (e.split !== 'train') expect(sizes.get(e.group), e.group).toBe(1);
+    // all 30 sources of the export's own valid/ and test/ (single, never augmented) are held out
+    const exportHeldOut = new Set([...(await fs.readdir(rbc('valid'))), ...(await fs.readdir(rbc('test')))].filter((f) => f.endsWith('.jpg')));
+    expect(exportHeldOut.size).toBe(30);
+    const held = entries.filter((e) => e.split !== 'train');
+    expect(held.length).toBeGreaterThanOrEqual(16); // 10% + 10% of the 100 sources, roughly
+    expect(held.every((e) => exportHeldOut.has(e.source))).toBe(true);
     const trainSources = entries.filter((e) => e.source.includes('.rf.') && /^train\//.test(e.source) === false);
     expect(trainSources.length).toBeGreaterThan(0);
     expect(res.report.leak_audit.group_crossings).toBe(0);
@@ -87,10 +103,18 @@ describe('the bundled sample (Roboflow blood cells)', () => {
     expect(res.report.licenses.map((l) => l.name)).toContain('Public Domain');
     // every image and label on disk, labels non-empty where objects exist
     const tree = await listTree(out);
-    expect(tree.filter((f) => f.startsWith('images/')).length).toBe(240);
-    expect(tree.filter((f) => f.startsWith('labels/')).length).toBe(240);
+    expect(tree.filter((f) => f.startsWith('images/')).length).toBe(240 - left);
+    expect(tree.filter((f) => f.startsWith('labels/')).length).toBe(240 - left);
     const instances = Object.values(res.report.splits).reduce((n, s) => n + Object.values(s.instances).reduce((a, b) => a + b, 0), 0);
-    expect(instances).toBe(5638);
+    // all 5,638 boxes of the export but those of the copies left out, and the same count as the label files on disk
+    let lines = 0;
+    for (const f of tree.filter((x) => x.startsWith('labels/'))) lines += (await fs.readFile(path.join(out, f), 'utf8')).split('\n').filter((l) => l.trim()).length;
+    expect(instances).toBe(lines);
+    const coco = JSON.parse(await fs.readFile(rbc('train', '_annotations.coco.json'), 'utf8')) as { images: { id: number; file_name: string }[]; annotations: { image_id: number }[] };
+    const kept = new Set(entries.map((e) => e.source));
+    const leftOut = new Set(coco.images.filter((im) => !kept.has(im.file_name)).map((im) => im.id));
+    expect(leftOut.size).toBe(left);
+    expect(instances).toBe(5638 - coco.annotations.filter((a) => leftOut.has(a.image_id)).length);
     // nothing temporary left beside the dataset
     expect(await siblingsOf(out)).toEqual(['rbc']);
   });
@@ -117,10 +141,22 @@ describe('the leaking drone video (Roboflow export of one video)', () => {
     expect(res.report.grouping.time_blocks).toBe(true);
     expect(res.report.grouping.guard_gap).toBeGreaterThan(0);
     expect(res.report.grouping.dropped_guard_frames).toBeGreaterThan(0);
-    expect(res.report.leak_audit.group_crossings + res.report.leak_audit.near_duplicate_crossings).toBe(0);
+    // one audit: nothing crosses, no val/test frame has a near-twin in train, and health.json says exactly the same
+    const a = res.report.leak_audit;
+    expect(a).toMatchObject({ group_crossings: 0, near_duplicate_crossings: 0, exact_duplicate_crossings: 0, held_out_with_twin: 0, dup_threshold: 4 });
+    expect(a.held_out_images).toBe(res.report.splits.val!.images + (res.report.splits.test?.images ?? 0));
+    expect(res.health.leak_audit).toEqual(a);
+    const onDisk = JSON.parse(await fs.readFile(path.join(out, 'health.json'), 'utf8'));
+    expect(onDisk.leak_audit).toEqual(a);
     // time blocks with guard gaps are not a leak: the health check judges the video by neighbouring frames
     expect(res.health.issues.map((i) => i.code)).not.toContain('group-leak');
-    expect(res.report.source_split_audit!.group_crossings).toBeGreaterThan(0);
+    expect(res.health.issues.map((i) => i.code)).not.toContain('held-out-twins');
+    // the export's own split: neighbouring frames everywhere, most of its val/test frames have a twin in train
+    const theirs = res.report.source_split_audit!;
+    expect(theirs.group_crossings).toBeGreaterThan(0);
+    expect(theirs.near_duplicate_crossings).toBeGreaterThan(100);
+    expect(theirs.held_out_with_twin!).toBeGreaterThan(0.8 * theirs.held_out_images!);
+    expect(res.report.grouping.level).toBe('clip');
     expect(res.report.licenses.map((l) => l.name)).toContain('CC BY 4.0');
     expect(res.report.splits.val!.images).toBeGreaterThan(0);
     expect(res.report.splits.train!.images).toBeGreaterThan(res.report.splits.val!.images);
@@ -135,6 +171,13 @@ describe('the leaking drone video (Roboflow export of one video)', () => {
     expect(res.report.leak_audit.group_crossings).toBeGreaterThan(0);
     expect(res.health.ok).toBe(false);
     expect(res.health.issues.map((i) => i.code)).toContain('group-leak');
+    // the same numbers in report.json, health.json and the health issues (the examples name files as each one sees them)
+    const numbers = ({ examples: _e, ...n }: NonNullable<typeof res.health.leak_audit>) => n;
+    expect(numbers(res.health.leak_audit!)).toEqual(numbers(res.report.leak_audit));
+    const twins = res.health.issues.find((i) => i.code === 'held-out-twins')!;
+    expect(twins.count).toBe(res.report.leak_audit.held_out_with_twin);
+    expect(twins.message).toContain(`val/test images with a twin in train: ${res.report.leak_audit.held_out_with_twin} of ${res.report.leak_audit.held_out_images}`);
+    expect(res.health.issues.find((i) => i.code === 'near-duplicates-across-splits')!.count).toBe(res.report.leak_audit.near_duplicate_crossings);
   });
 });
 

@@ -8,7 +8,8 @@ import path from 'node:path';
 import os from 'node:os';
 import { execa } from 'execa';
 import { CancelledError } from '../core/jobs/jobs.js';
-import { runImport } from '../core/datasets/importer.js';
+import { groupOptions, runImport } from '../core/datasets/importer.js';
+import { auditIsClean, auditSentence } from '../shared/audit.js';
 import { computeGroups } from '../core/datasets/groups.js';
 import { sweepStaleTemp } from '../core/fsutil.js';
 import { checkDataset } from '../core/datasets/health.js';
@@ -53,6 +54,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--split <ratios>', 'train,val[,test] shares', parseRatios, [0.8, 0.1, 0.1] as [number, number, number])
     .option('--seed <n>', 'split seed', parseIntArg, 0)
     .option('--group <mode>', "auto, none, or a regex with a named group (?<group>...)", 'auto')
+    .option('--group-level <level>', 'with --group auto: group by this level of the inferred structure (folder, task, field:1, field:2, clip, source: the import lists them)')
     .option('--keep-splits', "keep the export's own train/val/test split (and audit it)", false)
     .option('--drop-crowd', 'drop COCO iscrowd objects (kept by default: CVAT uses them for real masks)', false)
     .option('--guard-gap <n>', 'frames dropped at every time-block boundary of a video', parseIntArg)
@@ -78,6 +80,7 @@ export async function main(argv: string[]): Promise<number> {
         ratios: o.split,
         seed: o.seed,
         group: o.group,
+        groupLevel: o.groupLevel,
         keepSplits: o.keepSplits,
         keepCrowd: !o.dropCrowd,
         guardGap: o.guardGap,
@@ -91,7 +94,7 @@ export async function main(argv: string[]): Promise<number> {
       }
       const opts = parsed.data;
       try {
-        computeGroups([], opts.group);
+        computeGroups([], opts.group, groupOptions(opts));
       } catch (err) {
         throw new CommanderError(2, 'usage', `invalid --group: ${(err as Error).message}`);
       }
@@ -137,16 +140,24 @@ export async function main(argv: string[]): Promise<number> {
         out.write(`classes: ${r.names.map((n, i) => `${i}=${n}`).join(', ')}\n`);
         for (const d of result.mapping.dropped) out.write(`  dropped category "${d.name}" (${d.reason}, ${d.instances} instances)\n`);
         out.write(`groups: ${r.grouping.groups} (${r.grouping.strategy}: ${r.grouping.description})\n`);
-        if (r.grouping.time_blocks) out.write(`  time blocks with a guard gap of ${r.grouping.guard_gap} frames (${r.grouping.dropped_guard_frames} frames dropped)\n`);
+        for (const l of r.grouping.levels ?? []) {
+          const ex = l.examples[0];
+          out.write(`  ${l.chosen ? '→' : ' '} ${l.id.padEnd(8)} ${String(l.groups).padStart(6)} groups  ${l.label}${ex ? ` (largest: ${ex.group}, ${ex.size} images)` : ''} — ${l.verdict}\n`);
+        }
+        if ((r.grouping.levels?.length ?? 0) > 1) out.write(`  (another level: --group-level <id>)\n`);
+        const px = r.grouping.pixels;
+        if (px) {
+          out.write(
+            `pixels: ${px.near_duplicate_merges + px.mutual_neighbour_merges} group merges (near-duplicates: ${px.near_duplicate_merges}; mutual nearest neighbours ` +
+              `${px.learned_threshold !== undefined ? `within the learned threshold ${px.learned_threshold}: ${px.mutual_neighbour_merges}` : 'none: the distances show no near group'})\n`,
+          );
+        }
+        if (r.grouping.split_summary) out.write(`split: ${r.grouping.split_summary}\n`);
         for (const [s, st] of Object.entries(r.splits)) {
           out.write(`  ${s.padEnd(5)} ${st.images} images, ${st.groups} groups, ${st.negatives} negatives, ${Object.entries(st.instances).map(([k, v]) => `${k}: ${v}`).join(', ')}\n`);
         }
-        const a = r.leak_audit;
-        out.write(`leak audit: ${a.group_crossings} group, ${a.near_duplicate_crossings} near-duplicate, ${a.exact_duplicate_crossings} exact-duplicate crossings\n`);
-        if (r.source_split_audit) {
-          const s = r.source_split_audit;
-          out.write(`the export's own split: ${s.group_crossings} group, ${s.near_duplicate_crossings} near-duplicate, ${s.exact_duplicate_crossings} exact-duplicate crossings\n`);
-        }
+        out.write(`leak audit: ${auditIsClean(r.leak_audit) ? 'no leaks — ' : ''}${auditSentence(r.leak_audit)}\n`);
+        if (r.source_split_audit) out.write(`the export's own split: ${auditIsClean(r.source_split_audit) ? 'clean — ' : ''}${auditSentence(r.source_split_audit)}\n`);
         for (const l of r.licenses) out.write(`licence: ${l.name}${l.url ? ` <${l.url}>` : ''} (${l.source})\n`);
         printHealth(result.health, out);
       }

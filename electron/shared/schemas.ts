@@ -31,6 +31,8 @@ export const HealthReport = z.object({
   checked_at: z.string(),
   counts: z.object({ errors: z.number().int(), warnings: z.number().int(), infos: z.number().int() }),
   issues: z.array(HealthIssue),
+  /** the leak audit of the splits as the files sit (the same function and numbers as report.json's leak_audit) */
+  leak_audit: z.lazy(() => LeakAudit).optional(),
 });
 export type HealthReport = z.infer<typeof HealthReport>;
 
@@ -72,17 +74,51 @@ export type SplitStats = z.infer<typeof SplitStats>;
 export const LeakAudit = z.object({
   /** groups whose images sit in more than one split */
   group_crossings: z.number().int(),
-  /** near-duplicate pairs whose two images sit in different splits */
+  /** near-duplicate pairs whose two images sit in different splits (every such pair, counted once) */
   near_duplicate_crossings: z.number().int(),
-  /** exact duplicate images (same bytes) in different splits */
+  /** pairs of identical images (same bytes) in different splits */
   exact_duplicate_crossings: z.number().int(),
-  examples: z.array(z.object({ kind: z.string(), a: z.string(), b: z.string().optional(), splits: z.array(z.string()) })),
+  /** val and test images with a twin in train: a near-duplicate, an identical file, a group member or a neighbouring frame */
+  held_out_with_twin: z.number().int().optional(),
+  /** val and test images in all */
+  held_out_images: z.number().int().optional(),
+  /** the dHash threshold the near-duplicate pairs were counted at; -1 when no hashes were compared */
+  dup_threshold: z.number().int().optional(),
+  examples: z.array(
+    z.object({
+      kind: z.string(),
+      a: z.string(),
+      b: z.string().optional(),
+      splits: z.array(z.string()),
+      /** the group (kind `group`) and its images per split (`train 3, val 1`) */
+      group: z.string().optional(),
+      detail: z.string().optional(),
+    }),
+  ),
 });
 export type LeakAudit = z.infer<typeof LeakAudit>;
 
+/** One level of the capture structure inferred from the names (groups.ts GroupLevel). */
+export const GroupLevelInfo = z.object({
+  id: z.string(),
+  label: z.string(),
+  groups: z.number().int(),
+  largest: z.number().int(),
+  inMulti: z.number().int(),
+  ordered: z.boolean(),
+  examples: z.array(z.object({ group: z.string(), members: z.array(z.string()), size: z.number().int() })),
+  verdict: z.string(),
+  chosen: z.boolean(),
+});
+export type GroupLevelInfo = z.infer<typeof GroupLevelInfo>;
+
 export const GroupingInfo = z.object({
-  /** which rule produced the groups: roboflow-augment, video-frame, numeric-prefix, cvat-task, folder, sequence, regex, none */
+  /** what produced the groups: roboflow-augment, video-frame, name-field, cvat-task, folder, sequence, regex, none (joined by +) */
   strategy: z.string(),
+  /** the level used (a `levels` id, `declared`, `regex` or `none`); absent in reports of older versions */
+  level: z.string().optional(),
+  /** the capture structure found in the names, coarse to fine, with the verdict on each level */
+  levels: z.array(GroupLevelInfo).optional(),
   description: z.string(),
   groups: z.number().int(),
   /** a few groups with some of their member file names */
@@ -92,7 +128,22 @@ export const GroupingInfo = z.object({
   time_blocks: z.boolean(),
   guard_gap: z.number().int(),
   dropped_guard_frames: z.number().int(),
+  /** what the split did with the groups, in sentences (time blocks, guard gaps and why, augmented copies, drops) */
+  split_summary: z.string().optional(),
+  /** augmented copies of val/test sources left out (val and test keep one image per source) */
+  dropped_augmented: z.number().int().optional(),
   near_duplicate_merges: z.number().int(),
+  /** what the pixels added to the name structure (near_duplicate_merges is their sum) */
+  pixels: z
+    .object({
+      /** groups merged because two of their images are near-duplicates (dHash ≤ the import's threshold) */
+      near_duplicate_merges: z.number().int(),
+      /** groups merged because two of their images are each other's nearest neighbour within the learned threshold */
+      mutual_neighbour_merges: z.number().int(),
+      /** the threshold learned from the dataset's nearest-neighbour distances; absent where they show no near group */
+      learned_threshold: z.number().int().optional(),
+    })
+    .optional(),
 });
 export type GroupingInfo = z.infer<typeof GroupingInfo>;
 
@@ -153,6 +204,8 @@ export const ImportOptions = z.object({
   seed: z.number().int().default(0),
   /** `auto`, `none`, or a regex with a named group `(?<group>...)` */
   group: z.string().default('auto'),
+  /** with `auto`: the level of the inferred structure to group by (a `levels` id the inspection listed), instead of the inferred one */
+  groupLevel: z.string().min(1).optional(),
   keepSplits: z.boolean().default(false),
   keepCrowd: z.boolean().default(true),
   /** frames dropped at every time-block boundary of a sequence */

@@ -5,10 +5,11 @@
  * alike; if they straddle train and val, val measures memory instead of generalisation. Every item
  * gets a group key; `split.ts` splits whole groups (or, for lone long videos, contiguous time blocks).
  *
- * `auto` tries rules in a fixed order on the items no earlier rule claimed and keeps a rule only when
- * it actually groups them (a pattern that yields only single images is not the right rule). This is
- * product logic, so it is written here; the regexes are the knowledge.
+ * `auto` infers the capture structure from the names themselves (fields, their hierarchy, frame
+ * numbers), confirmed by the pixels where hashes are given, and picks the coarsest level that still
+ * splits well (computeGroups). This is product logic, so it is written here.
  */
+import { mulberry32, splitDataset } from './split.js';
 
 /** One image as grouping and splitting see it: a plain descriptor, independent of the readers. */
 export interface GroupItem {
@@ -41,7 +42,7 @@ export type GroupStrategy =
   | 'sequence'
   | 'video-frame'
   | 'roboflow-augment'
-  | 'numeric-prefix'
+  | 'name-field'
   | 'cvat-task'
   | 'folder'
   | 'regex'
@@ -61,13 +62,30 @@ export interface GroupingResult {
   examples: GroupExample[];
   /** groups that are ordered sequences (2+ frames): members sorted by frame */
   sequences: Map<string, SequenceFrame[]>;
+  /** the capture structure found in the names, coarse to fine (auto mode; empty otherwise) */
+  levels: GroupLevel[];
+  /** the level used: a `levels` id, `declared` (sequences from the annotations only), `regex` or `none` */
+  level: string;
 }
 
-interface Match {
-  key: string;
-  frame?: number;
-  /** which pattern variant matched, for the description */
-  variant?: string;
+/** One level of the capture structure the names (and the annotations) show, as a candidate grouping. */
+export interface GroupLevel {
+  /** `declared`, `task`, `folder`, `field:<k>` (the first k fields of the name), `clip`, `source` */
+  id: string;
+  /** what the level is, for the user (`1st name field, e.g. \`08fd33\``) */
+  label: string;
+  groups: number;
+  /** images in the largest group */
+  largest: number;
+  /** images in groups of 2 or more */
+  inMulti: number;
+  /** its groups are ordered sequences (frames of a video) */
+  ordered: boolean;
+  /** up to 3 groups with some members */
+  examples: GroupExample[];
+  /** why it was chosen or not */
+  verdict: string;
+  chosen: boolean;
 }
 
 interface ParsedName {
@@ -80,36 +98,33 @@ interface ParsedName {
   roboflow: boolean;
 }
 
-interface Rule {
-  strategy: GroupStrategy;
-  label: string;
-  /** groups are ordered sequences */
-  ordered: boolean;
-  /** drop groups whose frame numbers are too sparse to be a video (weak patterns) */
-  sparseCheck?: boolean;
-  match(item: GroupItem, p: ParsedName): Match | undefined;
-  /** does this grouping of the matched items count as "groups the data"? */
-  accept(s: RuleStats): string | undefined; // undefined = accepted, else the reason it is not used
-}
-
-interface RuleStats {
-  matched: number;
-  groups: number;
-  /** items in groups with 2+ members */
-  inMulti: number;
+/** The fields of a stem: the frame number at its end (if any) and the words before it. */
+interface NameFields {
+  /** name before the frame field (the clip), or the stem without its last word when it ends in no number */
+  prefix: string;
+  /** end offsets of the words of `prefix` (a word: letters and digits; separators between words) */
+  wordEnds: number[];
+  frame?: number;
+  /** the frame field as written (`t00030`, `0185`) */
+  frameText?: string;
+  /** a letter tag before the frame digits (`t`, `f`, `frame`) */
+  tag?: string;
 }
 
 // Folder segments that name a split or a generic container, not a source: grouping by them would
 // reproduce the export's own split (or put everything in one group).
 const GENERIC_DIR = /^(train|training|val|valid|validation|test|testing|images?|imgs?|labels?|default|data|jpegimages|obj_\w+_data)$/i;
 const ROBOFLOW = /^(.+)_(jpe?g|png|bmp|webp|tiff?|gif|heic|avif|jfif)\.rf\.[0-9a-z]+$/i;
-const VIDEO_EXT = /^(.+[_\-. ](?:mp4|mov|avi|mkv|webm|m4v|mpe?g|wmv|flv|3gp|mts))[_\-. ]?(\d+)$/i;
-const FRAME_WORD = /^(.*?)[_\-. ]?(frame|frm)[_\-. ]?(\d+)$/i;
-const GENERIC_FRAME = /^(.*[a-z].*?)[_-](\d+)$/i;
-// Camera file names (IMG_1234, DSC_0042, DJI_0839) and generic words (image_0001, photo-0042) number
-// independent pictures, not video frames.
-const CAMERA_PREFIX = /^(img|dsc[nf]?|pxl|mvimg|dji|gopr|gp|p|images?|photos?|pictures?|pics?|samples?|files?|scans?|shots?)([_-]|$)/i;
-const NUMERIC_PREFIX = /^(\d+)_./;
+/** `<anything>[sep]<letters><digits>` at the end: the frame field; the shortest prefix wins. */
+const TRAILING_NUMBER = /^(.*?)[_\-. ]?([a-z]{0,6})(\d+)$/i;
+const WORD = /[a-z0-9]+/gi;
+const VIDEO_WORD = /^(mp4|mov|avi|mkv|webm|m4v|mpe?g|wmv|flv|3gp|mts|video|vid|clip|seq|sequence|frames?)$/i;
+const FRAME_TAG = /^(frame|frm|f|t|fr)$/i;
+// Without pixels to look at, camera file names (IMG_1234, DSC_0042, DJI_0839) and generic words (image_0001,
+// photo-0042) are taken to number independent pictures, not video frames. With hashes the pixels decide.
+const CAMERA_WORD = /^(img|dsc[nf]?|pxl|mvimg|dji|gopr|gp|p|images?|photos?|pictures?|pics?|samples?|files?|scans?|shots?)$/i;
+/** A group smaller than this is never cut into time blocks (split.ts); it still counts as a sequence. */
+const MIN_VIDEO_FRAMES = 3;
 
 /**
  * The key of an image that is its own group: its name within its export split, so two different
@@ -117,6 +132,29 @@ const NUMERIC_PREFIX = /^(\d+)_./;
  */
 function ownKey(it: GroupItem): string {
   return it.subset ? `${it.subset}:${it.name}` : it.name;
+}
+
+/**
+ * Augmented copies: Roboflow `.rf.` images beyond the first (by name) of their source stem. The first stands for
+ * the source; the others are augmentations of it, which belong in train only (splitDataset `augmented`).
+ */
+export function augmentedCopies(items: readonly GroupItem[]): boolean[] {
+  const bySource = new Map<string, number[]>();
+  items.forEach((it, i) => {
+    const p = parseName(it.name);
+    if (!p.roboflow) return;
+    const k = join(p.dir, p.stem);
+    const l = bySource.get(k);
+    if (l) l.push(i);
+    else bySource.set(k, [i]);
+  });
+  const out = new Array<boolean>(items.length).fill(false);
+  for (const m of bySource.values()) {
+    if (m.length < 2) continue;
+    m.sort((a, b) => (items[a]!.name < items[b]!.name ? -1 : items[a]!.name > items[b]!.name ? 1 : a - b));
+    for (const i of m.slice(1)) out[i] = true;
+  }
+  return out;
 }
 
 export function parseName(name: string): ParsedName {
@@ -129,235 +167,388 @@ export function parseName(name: string): ParsedName {
   return { dir, base, stem: rf ? rf[1]! : base, roboflow: !!rf };
 }
 
+/**
+ * Tokenise a stem into fields. `08fd33_4_0123` → words `08fd33`, `4`, frame 123; `-_-_t00030` (a clip name
+ * Roboflow reduced to punctuation) → prefix `-_-`, tag `t`, frame 30; `0012_a` → prefix `0012` (no frame).
+ */
+export function nameFields(stem: string): NameFields {
+  const m = TRAILING_NUMBER.exec(stem);
+  let prefix: string;
+  const out: Partial<NameFields> = {};
+  if (m) {
+    prefix = m[1]!;
+    out.frame = parseInt(m[3]!, 10);
+    out.frameText = m[2]! + m[3]!;
+    if (m[2]) out.tag = m[2];
+  } else {
+    // no number at the end: the last word names the item, the words before it are its fields
+    const words = [...stem.matchAll(WORD)];
+    const last = words[words.length - 1];
+    prefix = last && words.length > 1 ? stem.slice(0, last.index).replace(/[_\-. ]+$/, '') : '';
+  }
+  const wordEnds: number[] = [];
+  for (const w of prefix.matchAll(WORD)) wordEnds.push(w.index + w[0].length);
+  // punctuation-only prefixes (and punctuation after the last word) are one field of their own
+  if (wordEnds.length === 0 && prefix) wordEnds.push(prefix.length);
+  else if (wordEnds.length && wordEnds[wordEnds.length - 1]! < prefix.length) wordEnds[wordEnds.length - 1] = prefix.length;
+  return { prefix, wordEnds, ...out };
+}
+
 const join = (dir: string, x: string) => (dir ? (x ? `${dir}/${x}` : dir) : x);
 const zeroPadded = (digits: string) => digits.length >= 4 || (digits.length > 1 && digits.startsWith('0'));
 
-/** Strong video-frame patterns: an explicit video extension token or the word `frame`. */
-function strongVideo(p: ParsedName): Match | undefined {
-  let m = VIDEO_EXT.exec(p.stem);
-  if (m) return { key: join(p.dir, m[1]!), frame: parseInt(m[2]!, 10), variant: '<video>_MP4-<frame>' };
-  m = FRAME_WORD.exec(p.stem);
-  if (m) {
-    const video = m[1]!.replace(/[_\-. ]+$/, '');
-    return { key: join(p.dir, video || m[2]!.toLowerCase()), frame: parseInt(m[3]!, 10), variant: 'frame_<number>' };
-  }
-  return undefined;
+export interface GroupOptions {
+  /** perceptual hashes per item (phash.imageHash): the pixels confirm or refute that numbered names are video frames */
+  hashes?: readonly (bigint | undefined)[];
+  /** the split the groups are for: a level "splits well" when whole groups meet these ratios */
+  ratios?: readonly [number, number, number];
+  seed?: number;
+  /** a level id from an earlier result's `levels` to use instead of the inferred one */
+  level?: string;
 }
 
-/** Weak video-frame patterns: `video1_00042`, `<folder>/000123.jpg`. Zero-padded numbers only. */
-function weakVideo(p: ParsedName): Match | undefined {
-  if (/^\d+$/.test(p.stem)) {
-    if (p.dir && zeroPadded(p.stem)) return { key: p.dir, frame: parseInt(p.stem, 10), variant: '<folder>/<frame>' };
-    return undefined;
+const pop64 = (x: bigint): number => {
+  let n = 0;
+  while (x) {
+    x &= x - 1n;
+    n++;
   }
-  const m = GENERIC_FRAME.exec(p.stem);
-  if (m && zeroPadded(m[2]!) && !CAMERA_PREFIX.test(m[1]!)) {
-    return { key: join(p.dir, m[1]!), frame: parseInt(m[2]!, 10), variant: '<video>_<frame>' };
-  }
-  return undefined;
-}
-
-const needsMulti =
-  (minShare: number, minGroups = 1) =>
-  (s: RuleStats): string | undefined => {
-    if (s.inMulti < Math.max(2, Math.ceil(minShare * s.matched))) return 'only single images per group';
-    if (s.groups < minGroups) return 'everything in one group';
-    return undefined;
-  };
-
-/** The auto rules in the order they are tried. */
-const AUTO_RULES: Rule[] = [
-  {
-    strategy: 'sequence',
-    label: 'Sequence frames declared by the annotations (CVAT video task, track ids)',
-    ordered: true,
-    match: (it) => (it.sequence ? { key: it.sequence.id, frame: it.sequence.frame } : undefined),
-    accept: needsMulti(0),
-  },
-  // Tried before the plain Roboflow rule: a video groups all augmented copies of all its frames,
-  // so when a stem is `<video>_MP4-0185` the video is the safer (coarser) group and gives an order.
-  {
-    strategy: 'video-frame',
-    label: 'Video-frame pattern',
-    ordered: true,
-    match: (_it, p) => strongVideo(p),
-    accept: needsMulti(0),
-  },
-  {
-    strategy: 'roboflow-augment',
-    label: 'Roboflow augmentation suffix `name_jpg.rf.<hash>`',
-    ordered: false,
-    match: (_it, p) => (p.roboflow ? { key: join(p.dir, p.stem) } : undefined),
-    accept: needsMulti(0),
-  },
-  {
-    strategy: 'video-frame',
-    label: 'Video-frame pattern',
-    ordered: true,
-    sparseCheck: true,
-    match: (_it, p) => weakVideo(p),
-    accept: needsMulti(0.5),
-  },
-  {
-    strategy: 'numeric-prefix',
-    label: 'Numeric prefix before `_` (`0012_a.jpg`)',
-    ordered: false,
-    match: (_it, p) => {
-      const m = NUMERIC_PREFIX.exec(p.stem);
-      return m ? { key: join(p.dir, m[1]!) } : undefined;
-    },
-    accept: needsMulti(0.2),
-  },
-  {
-    strategy: 'cvat-task',
-    label: 'CVAT task',
-    ordered: false,
-    match: (it) => (it.groupHint ? { key: it.groupHint } : undefined),
-    accept: needsMulti(0, 2),
-  },
-  {
-    strategy: 'folder',
-    label: 'Source folder',
-    ordered: false,
-    match: (_it, p) => (p.dir ? { key: p.dir } : undefined),
-    accept: needsMulti(0, 2),
-  },
-];
-
-const OUTCOME: Record<GroupStrategy, string> = {
-  sequence: 'one ordered sequence per video',
-  'video-frame': 'one ordered sequence per video',
-  'roboflow-augment': 'one group per source image',
-  'numeric-prefix': 'one group per prefix',
-  'cvat-task': 'one group per task',
-  folder: 'one group per folder',
-  regex: 'one group per match',
-  none: 'each image is its own group',
+  return n;
+};
+const median = (xs: number[]): number => {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor((s.length - 1) / 2)]!;
 };
 
 /**
- * Group key per item. `mode`: `auto` (detect the rule), `none` (each image alone), or a regex with a
+ * Do the numbered names of `clip` look like frames of one video? With hashes: consecutive frames must be far
+ * more alike than two images picked at random from the dataset (`baseline`, the median distance of random pairs).
+ * Without hashes: the number must read like a frame counter (zero-padded, a `t`/`frame` tag, or a video word
+ * before it), the name must not be a camera's photo counter, and the numbers must be dense enough for a video
+ * (even sampled at 1 fps from 60 fps: 1/60 of the span).
+ */
+function looksLikeVideo(
+  members: number[],
+  fields: readonly (NameFields | undefined)[],
+  hashes: GroupOptions['hashes'],
+  baseline: number,
+): { video: boolean; why: string } {
+  const fr = members.map((i) => fields[i]!.frame!);
+  const distinct = [...new Set(fr)].sort((a, b) => a - b);
+  if (distinct.length < 2) return { video: false, why: 'one frame number' };
+  const span = distinct[distinct.length - 1]! - distinct[0]! + 1;
+  if (distinct.length / span < 1 / 100) return { video: false, why: 'frame numbers too sparse for a video' };
+  if (hashes && members.every((i) => hashes[i] !== undefined) && Number.isFinite(baseline) && members.length >= MIN_VIDEO_FRAMES) {
+    const order = [...members].sort((a, b) => fields[a]!.frame! - fields[b]!.frame!);
+    const steps: number[] = [];
+    for (let k = 1; k < order.length; k++) steps.push(pop64(hashes[order[k - 1]!]! ^ hashes[order[k]!]!));
+    const step = median(steps);
+    return step <= Math.max(2, 0.5 * baseline)
+      ? { video: true, why: `neighbouring frames look alike (median distance ${step} vs ${baseline} between random images)` }
+      : { video: false, why: `neighbouring numbers do not look alike (median distance ${step} vs ${baseline} between random images)` };
+  }
+  const f = fields[members[0]!]!;
+  const words = [...f.prefix.matchAll(WORD)].map((w) => w[0]);
+  if (words.some((w) => CAMERA_WORD.test(w)) && !words.some((w) => VIDEO_WORD.test(w)) && !(f.tag && FRAME_TAG.test(f.tag))) {
+    return { video: false, why: 'a camera or picture counter' };
+  }
+  const digits = f.frameText!.slice(f.tag?.length ?? 0);
+  if (zeroPadded(digits) || (f.tag && FRAME_TAG.test(f.tag)) || words.some((w) => VIDEO_WORD.test(w))) return { video: true, why: 'a frame counter' };
+  return { video: false, why: 'a plain number, not a frame counter' };
+}
+
+/** Median Hamming distance of up to 2,000 seeded random pairs: how alike two images of this dataset are by chance. */
+function randomPairBaseline(hashes: GroupOptions['hashes'], n: number): number {
+  if (!hashes) return NaN;
+  const idx = [];
+  for (let i = 0; i < n; i++) if (hashes[i] !== undefined) idx.push(i);
+  if (idx.length < 4) return NaN;
+  const rnd = mulberry32(0x5eed);
+  const d: number[] = [];
+  for (let k = 0; k < Math.min(2000, idx.length * 4); k++) {
+    const a = idx[Math.floor(rnd() * idx.length)]!, b = idx[Math.floor(rnd() * idx.length)]!;
+    if (a !== b) d.push(pop64(hashes[a]! ^ hashes[b]!));
+  }
+  return median(d);
+}
+
+interface Candidate {
+  id: string;
+  label: string;
+  keys: string[];
+  ordered: boolean;
+  strategy: GroupStrategy;
+}
+
+/**
+ * Group key per item. `mode`: `auto` (infer the capture structure), `none` (each image alone), or a regex with a
  * named group `(?<group>...)` matched against the name with folders (optional `(?<frame>\d+)` orders
  * a group as a sequence). Throws an Error for an invalid regex or one without `(?<group>`.
+ *
+ * `auto`: sequences the annotations declare (CVAT video tasks, track ids) are kept as they are. For the other
+ * images the names are tokenised into fields (nameFields) and read as a hierarchy, coarse to fine: CVAT task,
+ * folder, the first 1, 2, … fields of the name, the clip (the name before its frame number) and the source image
+ * (augmented copies together). Where the numbers are frames of a video (looksLikeVideo), no level finer than the
+ * clip is allowed: frames of one video must never be split one by one. Of the allowed levels the coarsest one
+ * whose whole groups meet the split ratios (a trial split) is chosen — a new video is what the model meets in
+ * production, not a new frame of a known one —, else the finest allowed (where split.ts cuts long sequences
+ * into time blocks). Every level is reported (GroupingResult.levels) so the user can pick another.
  */
-export function computeGroups(items: readonly GroupItem[], mode: 'auto' | 'none' | string): GroupingResult {
+export function computeGroups(items: readonly GroupItem[], mode: 'auto' | 'none' | string, opts: GroupOptions = {}): GroupingResult {
   const keys: string[] = new Array(items.length);
   const frames: (number | undefined)[] = new Array(items.length).fill(undefined);
   if (mode === 'none') {
     items.forEach((it, i) => (keys[i] = ownKey(it)));
     return finish(items, keys, frames, 'none', [
       'Grouping off: every image is its own group, so augmented copies and neighbouring video frames can leak across splits.',
-    ], new Map());
+    ], new Map(), [], 'none');
   }
   if (mode !== 'auto') return regexGroups(items, mode, keys, frames);
-  const parsed = items.map((it) => parseName(it.name));
 
-  const claimed = new Uint8Array(items.length);
-  const used: string[] = [];
+  // ---- declared sequences (CVAT video tasks, track ids): the annotations say it, nothing to infer
+  const declared = new Map<string, number[]>();
+  items.forEach((it, i) => {
+    if (!it.sequence) return;
+    keys[i] = it.sequence.id;
+    frames[i] = it.sequence.frame;
+    const l = declared.get(it.sequence.id);
+    if (l) l.push(i);
+    else declared.set(it.sequence.id, [i]);
+  });
+  const rest = items.map((_it, i) => i).filter((i) => !items[i]!.sequence);
   const sentences: string[] = [];
-  const notUsed: { strategy: GroupStrategy; text: string }[] = [];
-  const exampleOrder: number[][] = []; // item indices claimed by each used rule, for examples
-  for (const rule of AUTO_RULES) {
-    const matches = new Map<number, Match>();
-    for (let i = 0; i < items.length; i++) {
-      if (claimed[i]) continue;
-      const m = rule.match(items[i]!, parsed[i]!);
-      if (m) matches.set(i, m);
-    }
-    if (matches.size === 0) continue;
-    if (rule.sparseCheck) dropSparse(matches);
-    const stats = ruleStats(matches);
-    const reason = stats && rule.accept(stats);
-    if (!stats || reason) {
-      notUsed.push({ strategy: rule.strategy, text: `${rule.label} (${stats ? reason : 'frame numbers too sparse for a video'})` });
-      continue;
-    }
-    const variants = new Set<string>();
-    let roboflowStripped = false;
-    for (const [i, m] of matches) {
-      claimed[i] = 1;
-      keys[i] = m.key;
-      if (rule.ordered) frames[i] = m.frame;
-      if (m.variant) variants.add(m.variant);
-      if (parsed[i]!.roboflow) roboflowStripped = true;
-    }
-    if (!used.includes(rule.strategy)) used.push(rule.strategy);
-    exampleOrder.push([...matches.keys()]);
-    sentences.push(describeRule(rule, stats, [...variants], roboflowStripped && rule.strategy === 'video-frame', matches, items.length));
+  const used: string[] = [];
+  if (declared.size) {
+    used.push('sequence');
+    sentences.push(`Sequence frames declared by the annotations (CVAT video task, track ids) → one ordered sequence per video: ${plural(declared.size, 'sequence')} from ${plural(items.length - rest.length, 'image')}.`);
   }
-
-  let unmatched = 0;
-  for (let i = 0; i < items.length; i++) {
-    if (!claimed[i]) {
-      keys[i] = ownKey(items[i]!);
-      unmatched++;
+  let levels: GroupLevel[] = [];
+  let chosenId = declared.size ? 'declared' : 'source';
+  if (rest.length) {
+    const r = inferLevels(items, rest, opts);
+    levels = r.levels;
+    chosenId = r.chosen.id;
+    for (const i of rest) {
+      keys[i] = r.chosen.keys[i]!;
+      if (r.chosen.ordered) frames[i] = r.fields[i]!.frame;
     }
+    if (!used.includes(r.chosen.strategy) && r.chosen.strategy !== 'none') used.push(r.chosen.strategy);
+    sentences.push(r.sentence);
   }
-  if (used.length === 0) {
-    sentences.push(
-      'No grouping pattern found (no sequences, Roboflow suffixes, frame numbers, numeric prefixes, tasks or folders that group images): each image is its own group.',
-    );
-  } else if (unmatched > 0) {
-    sentences.push(`${unmatched} image${unmatched === 1 ? '' : 's'} matched no rule and ${unmatched === 1 ? 'is its' : 'are their'} own group${unmatched === 1 ? '' : 's'}.`);
-  }
-  // Say which patterns were seen but did not group the data (and were not used by another variant).
-  const skipped = [...new Set(notUsed.filter((n) => !used.includes(n.strategy)).map((n) => n.text))];
-  if (skipped.length) sentences.push(`Not used: ${skipped.join('; ')}.`);
-  return finish(items, keys, frames, used.length ? used.join('+') : 'none', sentences, sequencesOf(keys, frames), exampleOrder);
+  const seqs = sequencesOf(keys, frames);
+  return finish(items, keys, frames, used.length ? used.join('+') : 'none', sentences, seqs, levels, chosenId);
 }
 
-function ruleStats(matches: Map<number, Match>): RuleStats | undefined {
-  if (matches.size === 0) return undefined;
-  const sizes = new Map<string, number>();
-  for (const m of matches.values()) sizes.set(m.key, (sizes.get(m.key) ?? 0) + 1);
-  let inMulti = 0;
-  for (const n of sizes.values()) if (n > 1) inMulti += n;
-  return { matched: matches.size, groups: sizes.size, inMulti };
-}
+const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
 
-/**
- * Weak frame patterns also match numbered independent images (COCO ids `000000000036`). A real video
- * has frame numbers reasonably dense over their span (even sampled at 1 fps from 60 fps: 1/60).
- */
-function dropSparse(matches: Map<number, Match>): void {
-  const byKey = new Map<string, number[]>();
-  for (const m of matches.values()) {
-    const l = byKey.get(m.key);
-    if (l) l.push(m.frame!);
-    else byKey.set(m.key, [m.frame!]);
+function inferLevels(
+  items: readonly GroupItem[],
+  rest: number[],
+  opts: GroupOptions,
+): { levels: GroupLevel[]; chosen: Candidate; fields: (NameFields | undefined)[]; sentence: string } {
+  const parsed: (ParsedName | undefined)[] = new Array(items.length);
+  const fields: (NameFields | undefined)[] = new Array(items.length);
+  for (const i of rest) {
+    parsed[i] = parseName(items[i]!.name);
+    fields[i] = nameFields(parsed[i]!.stem);
   }
-  const sparse = new Set<string>();
-  for (const [key, fr] of byKey) {
-    let lo = Infinity, hi = -Infinity;
-    for (const f of fr) {
-      if (f < lo) lo = f;
-      if (f > hi) hi = f;
-    }
-    if (fr.length > 1 && fr.length / (hi - lo + 1) < 1 / 100) sparse.add(key);
-  }
-  if (sparse.size) for (const [i, m] of matches) if (sparse.has(m.key)) matches.delete(i);
-}
+  const sourceKey = (i: number) => (parsed[i]!.roboflow ? join(parsed[i]!.dir, parsed[i]!.stem) : ownKey(items[i]!));
 
-function describeRule(
-  rule: Rule,
-  s: RuleStats,
-  variants: string[],
-  roboflowStripped: boolean,
-  matches: Map<number, Match>,
-  total: number,
-): string {
-  const share = s.matched === total ? `${s.matched} images` : `${s.matched} of ${total} images`;
-  if (rule.ordered) {
+  // ---- which numbered clips are videos
+  const clips = new Map<string, number[]>();
+  for (const i of rest) {
+    if (fields[i]!.frame === undefined) continue;
+    const k = join(parsed[i]!.dir, fields[i]!.prefix);
+    const l = clips.get(k);
+    if (l) l.push(i);
+    else clips.set(k, [i]);
+  }
+  const baseline = randomPairBaseline(opts.hashes, items.length);
+  const videoClips = new Set<string>();
+  const notVideo = new Map<string, number>();
+  for (const [k, m] of clips) {
+    const v = looksLikeVideo(m, fields, opts.hashes, baseline);
+    if (v.video) videoClips.add(k);
+    else notVideo.set(v.why, (notVideo.get(v.why) ?? 0) + m.length);
+  }
+  const clipOf = (i: number): string | undefined => {
+    const f = fields[i]!;
+    if (f.frame === undefined) return undefined;
+    const k = join(parsed[i]!.dir, f.prefix);
+    return videoClips.has(k) ? k : undefined;
+  };
+  const anyVideo = videoClips.size > 0;
+
+  // ---- the candidate levels, coarse to fine; every level keeps each video clip whole
+  const cands: Candidate[] = [];
+  const keyed = (fn: (i: number) => string) => {
+    const k: string[] = new Array(items.length);
+    for (const i of rest) k[i] = fn(i);
+    return k;
+  };
+  // tasks and folders are levels only where every image has one (a merge adds a batch folder to names that have none)
+  if (rest.every((i) => items[i]!.groupHint)) {
+    cands.push({ id: 'task', label: 'CVAT task', strategy: 'cvat-task', ordered: false, keys: keyed((i) => items[i]!.groupHint!) });
+  }
+  if (rest.every((i) => parsed[i]!.dir)) {
+    cands.push({ id: 'folder', label: 'Source folder', strategy: 'folder', ordered: false, keys: keyed((i) => parsed[i]!.dir) });
+  }
+  const maxWords = Math.max(0, ...rest.map((i) => fields[i]!.wordEnds.length));
+  // the first k fields of the name; an image whose name has fewer fields keeps the finer key it has
+  for (let k = 1; k < maxWords + 1; k++) {
+    const ex = rest.find((i) => fields[i]!.wordEnds.length >= k);
+    const exText = ex === undefined ? '' : fields[ex]!.prefix.slice(0, fields[ex]!.wordEnds[k - 1]);
+    cands.push({
+      id: `field:${k}`,
+      label: `${k === 1 ? 'First name field' : `First ${k} name fields`}${exText ? `, e.g. \`${exText}\`` : ''}`,
+      strategy: 'name-field',
+      ordered: false,
+      keys: keyed((i) => {
+        const f = fields[i]!;
+        if (f.wordEnds.length < k) return clipOf(i) ?? sourceKey(i);
+        return join(parsed[i]!.dir, f.prefix.slice(0, f.wordEnds[k - 1]));
+      }),
+    });
+  }
+  if (anyVideo) {
+    cands.push({ id: 'clip', label: 'Clip: the name before the frame number, frames in order', strategy: 'video-frame', ordered: true, keys: keyed((i) => clipOf(i) ?? sourceKey(i)) });
+  } else {
+    cands.push({ id: 'source', label: 'Source image (augmented copies together)', strategy: 'roboflow-augment', ordered: false, keys: keyed(sourceKey) });
+  }
+
+  // identical partitions: one level each, named by the coarser level — except the finest (the clip carries the
+  // frame order, the source is the fallback)
+  const canon = (keys: string[]) => {
+    const id = new Map<string, number>();
+    return rest
+      .map((i) => {
+        let v = id.get(keys[i]!);
+        if (v === undefined) id.set(keys[i]!, (v = id.size));
+        return v;
+      })
+      .join(',');
+  };
+  const seen = new Map<string, number>();
+  const unique: Candidate[] = [];
+  for (const c of cands) {
+    const sig = canon(c.keys);
+    const at = seen.get(sig);
+    if (at === undefined) {
+      seen.set(sig, unique.length);
+      unique.push(c);
+    } else if (c.id === 'clip' || c.id === 'source') unique[at] = c;
+  }
+
+  // ---- judge them: coarsest level whose whole groups meet the ratios
+  const ratios = opts.ratios ?? [0.8, 0.1, 0.1];
+  const sub = rest.map((i) => items[i]!);
+  const stats = unique.map((c) => {
     const sizes = new Map<string, number>();
-    for (const m of matches.values()) sizes.set(m.key, (sizes.get(m.key) ?? 0) + 1);
-    const top = [...sizes].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([k, n]) => `\`${k}\` ${n} frames`);
-    const label = rule.strategy === 'sequence' ? rule.label : `${rule.label} ${variants.map((v) => `\`${v}\``).join(', ')}`;
-    return (
-      `${label}${roboflowStripped ? ' (after stripping the Roboflow suffix `_jpg.rf.<hash>`)' : ''} → ${OUTCOME[rule.strategy]}, ordered by frame number: ` +
-      `${s.groups} sequence${s.groups === 1 ? '' : 's'} from ${share} (${top.join(', ')}${sizes.size > 3 ? ', …' : ''}).`
+    for (const i of rest) sizes.set(c.keys[i]!, (sizes.get(c.keys[i]!) ?? 0) + 1);
+    let inMulti = 0, largest = 0;
+    for (const n of sizes.values()) {
+      if (n > 1) inMulti += n;
+      largest = Math.max(largest, n);
+    }
+    return { groups: sizes.size, inMulti, largest };
+  });
+  const finest = unique.length - 1;
+  const verdicts: string[] = [];
+  let pick = -1;
+  const forced = opts.level !== undefined ? unique.findIndex((c) => c.id === opts.level) : -1;
+  if (opts.level !== undefined && forced < 0) {
+    throw new Error(`Group level ${JSON.stringify(opts.level)} is not a level of these names; the levels are: ${unique.map((c) => c.id).join(', ')}`);
+  }
+  unique.forEach((c, k) => {
+    const s = stats[k]!;
+    if (k === finest) {
+      verdicts.push(s.inMulti === 0 ? 'every image its own group' : c.ordered ? 'the finest level that keeps each video whole' : 'the finest level: augmented copies stay together');
+      return;
+    }
+    if (s.groups < 2) {
+      verdicts.push('everything in one group');
+      return;
+    }
+    const trial = splitDataset(sub, rest.map((i) => c.keys[i]!), { ratios, seed: opts.seed ?? 0 });
+    const short = trialShortfall(trial.splits, ratios);
+    if (short) verdicts.push(`whole groups cannot meet the ratios (${short})`);
+    else {
+      verdicts.push(`${plural(s.groups, 'group')} meet the ratios`);
+      if (pick < 0) pick = k;
+    }
+  });
+  if (forced >= 0) pick = forced;
+  else if (pick < 0) pick = finest;
+  const levels: GroupLevel[] = unique.map((c, k) => ({
+    id: c.id,
+    label: c.label,
+    groups: stats[k]!.groups,
+    largest: stats[k]!.largest,
+    inMulti: stats[k]!.inMulti,
+    ordered: c.ordered,
+    examples: levelExamples(items, rest, c.keys),
+    verdict: k === pick ? (forced >= 0 ? 'chosen by you' : k === finest && unique.length > 1 ? `chosen: no coarser level splits well; ${verdicts[k]}` : `chosen: ${verdicts[k]}`) : verdicts[k]!,
+    chosen: k === pick,
+  }));
+  const chosen = unique[pick]!;
+  const s = stats[pick]!;
+  const strategy: GroupStrategy = chosen.strategy === 'roboflow-augment' && s.inMulti === 0 ? 'none' : chosen.strategy;
+  const picked = { ...chosen, strategy };
+  const share = rest.length === items.length ? plural(rest.length, 'image') : `${rest.length} of ${items.length} images`;
+  const parts: string[] = [];
+  if (strategy === 'none') {
+    parts.push(`No capture structure found in the names (no shared fields, frame numbers, Roboflow copies, tasks or folders that group images): each image is its own group (${share}).`);
+  } else {
+    const what = chosen.ordered ? `${plural(s.groups, 'ordered sequence')} (one per video clip)` : plural(s.groups, 'group');
+    parts.push(`Name structure → ${chosen.label.replace(/^./, (x) => x.toLowerCase())}: ${what} from ${share}, ${s.inMulti} in groups of 2 or more.`);
+    if (rest.some((i) => parsed[i]!.roboflow)) parts.push('Roboflow suffixes `_jpg.rf.<hash>` stripped first (augmented copies of one source share a stem).');
+  }
+  if (anyVideo) {
+    const m = [...videoClips].reduce((a, k) => a + clips.get(k)!.length, 0);
+    const ex = [...videoClips][0]!;
+    const f = fields[clips.get(ex)![0]!]!;
+    parts.push(
+      `Frame numbers read as video frames in ${plural(videoClips.size, 'clip')} (${m} images, e.g. clip \`${ex}\` frame \`${f.frameText}\`)` +
+        `${opts.hashes && Number.isFinite(baseline) ? ', confirmed by the pixels' : ''}: no level finer than the clip is offered.`,
     );
   }
-  return `${rule.label} → ${OUTCOME[rule.strategy]}: ${s.groups} groups from ${share} (${s.inMulti} images in groups of 2 or more).`;
+  if (notVideo.size) parts.push(`Numbers not read as frames: ${[...notVideo].map(([why, n]) => `${n} images (${why})`).join('; ')}.`);
+  if (unique.length > 1) parts.push(`Levels: ${levels.map((l) => `${l.id} ${l.groups}${l.chosen ? ' (chosen)' : ''}`).join(', ')}.`);
+  return { levels, chosen: picked, fields, sentence: parts.join(' ') };
+}
+
+/** Which active split a trial assignment leaves under half its target share (or over twice it), as text. */
+function trialShortfall(splits: readonly (string | null)[], ratios: readonly number[]): string | undefined {
+  const sum = ratios.reduce((a, b) => a + b, 0);
+  const got = new Map<string, number>();
+  let kept = 0;
+  for (const s of splits) {
+    if (!s) continue;
+    got.set(s, (got.get(s) ?? 0) + 1);
+    kept++;
+  }
+  const names = ['train', 'val', 'test'];
+  for (let k = 0; k < 3; k++) {
+    const r = ratios[k]! / sum;
+    if (r <= 0) continue;
+    const share = kept ? (got.get(names[k]!) ?? 0) / kept : 0;
+    if (share < 0.5 * r || share > 2 * r + 0.02) return `${names[k]} would hold ${Math.round(share * 1000) / 10}% (target ${Math.round(r * 1000) / 10}%)`;
+  }
+  return undefined;
+}
+
+function levelExamples(items: readonly GroupItem[], rest: number[], keys: readonly string[]): GroupExample[] {
+  const members = new Map<string, number[]>();
+  for (const i of rest) {
+    const l = members.get(keys[i]!);
+    if (l) l.push(i);
+    else members.set(keys[i]!, [i]);
+  }
+  return [...members]
+    .sort((a, b) => b[1].length - a[1].length)
+    .slice(0, 3)
+    .map(([g, m]) => ({ group: g, members: m.slice(0, 3).map((i) => items[i]!.name), size: m.length }));
 }
 
 function regexGroups(items: readonly GroupItem[], mode: string, keys: string[], frames: (number | undefined)[]): GroupingResult {
@@ -388,10 +579,10 @@ function regexGroups(items: readonly GroupItem[], mode: string, keys: string[], 
   const matched = items.length - unmatched;
   const n = groupsMatched.size;
   const sentences = [
-    `Regex \`${mode}\` → ${OUTCOME.regex}${mode.includes('(?<frame>') ? ', ordered by the `frame` group' : ''}: ${n} groups from ${matched} images.`,
+    `Regex \`${mode}\` → one group per match${mode.includes('(?<frame>') ? ', ordered by the `frame` group' : ''}: ${n} groups from ${matched} images.`,
   ];
   if (unmatched) sentences.push(`${unmatched} image${unmatched === 1 ? '' : 's'} did not match and ${unmatched === 1 ? 'is its' : 'are their'} own group${unmatched === 1 ? '' : 's'}.`);
-  return finish(items, keys, frames, 'regex', sentences, seq);
+  return finish(items, keys, frames, 'regex', sentences, seq, [], 'regex');
 }
 
 /** Sequences: groups of 2+ members that all carry a frame number; other members lose their frame. */
@@ -420,7 +611,8 @@ function finish(
   strategy: string,
   sentences: string[],
   sequences: Map<string, SequenceFrame[]>,
-  order: number[][] = [items.map((_x, i) => i)],
+  levels: GroupLevel[],
+  level: string,
 ): GroupingResult {
   const members = new Map<string, number[]>();
   keys.forEach((k, i) => {
@@ -428,31 +620,19 @@ function finish(
     if (l) l.push(i);
     else members.set(k, [i]);
   });
-  // Examples: round-robin over the rules used, multi-member groups first (a lazy scan: no big copies).
+  // Examples: up to 6 groups in order of first appearance, multi-member groups first.
   const picked: string[] = [];
-  const taken = new Set<string>();
   for (const wantMulti of [true, false]) {
-    const ptr = order.map(() => 0);
-    for (let progress = true; progress && picked.length < 6; ) {
-      progress = false;
-      order.forEach((idx, r) => {
-        while (picked.length < 6 && ptr[r]! < idx.length) {
-          const k = keys[idx[ptr[r]!++]!]!;
-          if (!taken.has(k) && members.get(k)!.length > 1 === wantMulti) {
-            taken.add(k);
-            picked.push(k);
-            progress = true;
-            break;
-          }
-        }
-      });
+    for (const [k, m] of members) {
+      if (picked.length >= 6) break;
+      if (m.length > 1 === wantMulti) picked.push(k);
     }
   }
   const examples = picked.map((g) => {
     const m = members.get(g)!;
     return { group: g, members: m.slice(0, 4).map((i) => items[i]!.name), size: m.length };
   });
-  return { keys, frames, strategy, description: sentences.join(' '), groups: members.size, examples, sequences };
+  return { keys, frames, strategy, description: sentences.join(' '), groups: members.size, examples, sequences, levels, level };
 }
 
 /**

@@ -14,10 +14,10 @@ import sharp from 'sharp';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { HealthReport, HealthIssue, SplitEntry, SPLITS, type SplitName } from '../../shared/schemas.js';
-import { defaultGuardGap } from './split.js';
+import { auditSplits } from './split.js';
 import { CancelledError } from '../jobs/jobs.js';
 import { ImportError } from './model.js';
-import { imageHash, nearDuplicatePairs } from './phash.js';
+import { imageHash } from './phash.js';
 
 export interface HealthOptions {
   /** training image size: objects are measured after the letterbox resize to it (default 640) */
@@ -602,25 +602,10 @@ export async function checkDataset(input: string, opts: HealthOptions = {}): Pro
   if (within.count)
     push('warning', 'duplicate-images', `${plural(within.count, 'pair')} of identical images within a split: they weigh double in training.`, within);
 
-  // ---- near-duplicates across splits (dHash), one representative per identical-bytes group
-  if (dupThreshold >= 0) {
-    const rep = new Set([...bySha.values()].map((g) => g[0]!));
-    const hashes = all.map((r) => (rep.has(r) ? r.dhash : undefined));
-    const pairs = nearDuplicatePairs(hashes, dupThreshold)
-      .filter(([i, j]) => all[i]!.splits[0] !== all[j]!.splits[0])
-      .sort((p, q) => p[2] - q[2]);
-    if (pairs.length) {
-      const fin = new Finding();
-      for (const [i, j, d] of pairs) {
-        const a = all[i]!, b = all[j]!;
-        fin.add(a.rel, `${a.rel} (${a.splits[0]}) ~ ${b.rel} (${b.splits[0]}): distance ${d}`);
-        if (fin.files.size < CAP) fin.files.add(b.rel);
-      }
-      push('warning', 'near-duplicates-across-splits', `${plural(pairs.length, 'pair')} of near-identical images (dHash distance <= ${dupThreshold} of 64) sit in different splits: neighbouring frames or augmented copies inflate validation scores.`, fin);
-    }
-  }
-
-  // ---- group leaks from split.json (sequences: only neighbouring frames across splits) (the split a file really sits in wins over the recorded one)
+  // ---- the leak audit: split.ts auditSplits, the one the import reports (groups and frames from split.json,
+  // near-duplicate and identical pairs across splits, val/test images with a twin in train)
+  const keys = all.map((r) => `file:${r.rel}`);
+  const frames: (number | undefined)[] = all.map(() => undefined);
   const splitJson = path.join(path.dirname(data.yamlPath), 'split.json');
   if (existsSync(splitJson)) {
     let entries: SplitEntry[] | undefined;
@@ -633,29 +618,45 @@ export async function checkDataset(input: string, opts: HealthOptions = {}): Pro
       push('warning', 'split-json-invalid', `split.json cannot be used for the group-leak check: ${msg.split('\n')[0]}`, fin);
     }
     if (entries) {
-      const byRel = new Map(all.map((r) => [r.rel, r]));
-      const groups = new Map<string, { splits: Map<string, string[]>; frames: Array<{ frame: number; split: string }> | null }>();
+      const at = new Map(all.map((r, i) => [r.rel, i]));
       for (const e of entries) {
-        const file = toPosix(e.file);
-        const split = byRel.get(file)?.splits[0] ?? e.split;
-        const g = groups.get(e.group) ?? groups.set(e.group, { splits: new Map(), frames: [] }).get(e.group)!;
-        (g.splits.get(split) ?? g.splits.set(split, []).get(split)!).push(file);
-        if (e.frame === undefined) g.frames = null;
-        else g.frames?.push({ frame: e.frame, split });
+        const i = at.get(toPosix(e.file));
+        if (i === undefined) continue;
+        keys[i] = e.group;
+        frames[i] = e.frame;
       }
-      // A video split in time blocks legitimately spans splits; it leaks only where frames closer than
-      // the guard gap (the one the import used, from report.json) sit in different splits.
-      const guardGap = await readGuardGap(path.dirname(data.yamlPath));
-      const fin = new Finding();
-      for (const [name, g] of groups) {
-        if (g.splits.size < 2) continue;
-        if (g.frames && g.frames.length > 1 && !sequenceLeaks(g.frames, guardGap)) continue;
-        fin.add(undefined, `${name}: ${[...g.splits].map(([s, fl]) => `${s} ${fl.length}`).join(', ')}`);
-        for (const fl of g.splits.values()) for (const file of fl.slice(0, 3)) if (fin.files.size < CAP) fin.files.add(file);
-      }
-      if (fin.count)
-        push('error', 'group-leak', `${plural(fin.count, 'group')} (one source, video or sequence each) ${fin.count === 1 ? 'has' : 'have'} images in several splits: near-identical frames leak into validation and inflate mAP.`, fin);
     }
+  }
+  // A video split in time blocks legitimately spans splits; it leaks only where frames closer than
+  // the guard gap (the one the import used, from report.json) sit in different splits.
+  const guardGap = await readGuardGap(path.dirname(data.yamlPath));
+  const audit = auditSplits(
+    all.map((r) => ({ name: r.rel, classes: [] })),
+    keys,
+    all.map((r) => r.splits[0]),
+    { ...(dupThreshold >= 0 ? { hashes: all.map((r) => r.dhash), dupThreshold } : {}), sha1: all.map((r) => r.sha1), frames, ...(guardGap ? { guardGap } : {}), maxExamples: CAP },
+  );
+  const examplesOf = (...kinds: string[]) => {
+    const fin = new Finding();
+    for (const e of audit.examples) {
+      if (!kinds.includes(e.kind)) continue;
+      if (e.group !== undefined) {
+        fin.add(undefined, `${e.group}: ${e.detail}`, 0);
+        if (fin.files.size < CAP) fin.files.add(e.a);
+      } else fin.add(e.a, `${e.a} (${e.splits[0]}) ~ ${e.b} (${e.splits[1]})`, 0);
+      if (e.b && fin.files.size < CAP) fin.files.add(e.b);
+    }
+    return fin;
+  };
+  if (audit.near_duplicate_crossings) {
+    push('warning', 'near-duplicates-across-splits', `${plural(audit.near_duplicate_crossings, 'pair')} of near-identical images (dHash distance <= ${dupThreshold} of 64) sit in different splits: neighbouring frames or augmented copies inflate validation scores.`, examplesOf('near-duplicate'), audit.near_duplicate_crossings);
+  }
+  if (audit.group_crossings) {
+    const n = audit.group_crossings;
+    push('error', 'group-leak', `${plural(n, 'group')} (one source, video or sequence each) ${n === 1 ? 'has' : 'have'} images in several splits: near-identical frames leak into validation and inflate mAP.`, examplesOf('group', 'sequence-neighbours'), n);
+  }
+  if (audit.held_out_with_twin) {
+    push('warning', 'held-out-twins', `val/test images with a twin in train: ${audit.held_out_with_twin} of ${audit.held_out_images} (a near-duplicate, an identical file, a member of their group or a neighbouring frame sits in train): their scores measure memory, not generalisation.`, examplesOf('near-duplicate', 'exact-duplicate', 'group', 'sequence-neighbours'), audit.held_out_with_twin);
   }
 
   // ---- class statistics per split
@@ -768,7 +769,7 @@ export async function checkDataset(input: string, opts: HealthOptions = {}): Pro
   issues.sort((a, b) => rank[a.severity] - rank[b.severity]);
   const counts = { errors: 0, warnings: 0, infos: 0 };
   for (const i of issues) counts[i.severity === 'error' ? 'errors' : i.severity === 'warning' ? 'warnings' : 'infos']++;
-  return HealthReport.parse({ ok: counts.errors === 0, imgsz, checked_at: new Date().toISOString(), counts, issues });
+  return HealthReport.parse({ ok: counts.errors === 0, imgsz, checked_at: new Date().toISOString(), counts, issues, leak_audit: audit });
 }
 
 async function readGuardGap(dir: string): Promise<number | undefined> {
@@ -781,14 +782,3 @@ async function readGuardGap(dir: string): Promise<number | undefined> {
   }
 }
 
-/** True when two frames within the guard gap (default: the split's own default for these frames) sit in different splits. */
-function sequenceLeaks(frames: Array<{ frame: number; split: string }>, guardGap: number | undefined): boolean {
-  const sorted = [...frames].sort((a, b) => a.frame - b.frame);
-  const gap = guardGap ?? defaultGuardGap(sorted.map((f) => f.frame));
-  for (let i = 0; i < sorted.length; i++) {
-    for (let j = i + 1; j < sorted.length && sorted[j]!.frame - sorted[i]!.frame <= gap; j++) {
-      if (sorted[j]!.split !== sorted[i]!.split) return true;
-    }
-  }
-  return false;
-}

@@ -15,6 +15,7 @@ import type { InspectResult, ImportResult } from '../../shared/contract.js';
 import {
   ImportOptions,
   type DatasetReport,
+  type GroupingInfo,
   type ImportOptionsParsed,
   type LeakAudit,
   type MappingFile,
@@ -30,14 +31,15 @@ import { extractZip } from './zip.js';
 import { readCoco } from './formats/coco.js';
 import { readCvatXml } from './formats/cvat.js';
 import { readYolo } from './formats/yolo.js';
-import { imageHash, nearDuplicatePairs } from './phash.js';
-import { computeGroups, mergeNearDuplicates, type GroupItem } from './groups.js';
-import { auditSplits, splitDataset, splitStats } from './split.js';
+import { imageHash } from './phash.js';
+import { pixelLinks } from './pixels.js';
+import { augmentedCopies, computeGroups, mergeNearDuplicates, type GroupingResult, type GroupItem, type GroupOptions } from './groups.js';
+import { auditIsClean, auditSentence, auditSplits, splitDataset, splitStats } from './split.js';
 import { emptyConvertCounts } from './convert.js';
 import type { KnownImage } from './health.js';
 import { buildMapping, type ClassMapping } from './mapping.js';
 import { mapLimit } from '../pool.js';
-import { exactDuplicatePairs, finishDataset, labelText, makeSplitFolders, rememberImage, yieldEvery256 } from './output.js';
+import { finishDataset, labelText, makeSplitFolders, rememberImage, yieldEvery256 } from './output.js';
 import { previewMerge, runMerge } from '../review/merge.js';
 
 // ------------------------------------------------------------------ reading
@@ -341,6 +343,30 @@ function groupItems(prep: Prepared, mapping: ClassMapping): GroupItem[] {
   }));
 }
 
+/** What computeGroups needs from the import options: the level the user chose, the split the groups are for. */
+export function groupOptions(opts: ImportOptionsParsed): GroupOptions {
+  if (opts.groupLevel !== undefined && opts.group !== 'auto') throw new ImportError(`--group-level needs --group auto (it picks a level of the inferred structure), not ${JSON.stringify(opts.group)}`);
+  return { ratios: opts.ratios, seed: opts.seed, ...(opts.groupLevel !== undefined ? { level: opts.groupLevel } : {}) };
+}
+
+/** report.json's grouping: what computeGroups found (its levels included) and what the split did with it. */
+export function groupingInfo(
+  grouping: GroupingResult,
+  keys: readonly string[],
+  split: Pick<GroupingInfo, 'time_blocks' | 'guard_gap' | 'dropped_guard_frames' | 'dropped_augmented' | 'near_duplicate_merges' | 'split_summary' | 'pixels'>,
+): GroupingInfo {
+  return {
+    strategy: grouping.strategy,
+    level: grouping.level,
+    ...(grouping.levels.length ? { levels: grouping.levels } : {}),
+    description: grouping.description,
+    groups: new Set(keys).size,
+    examples: grouping.examples,
+    sequences: grouping.sequences.size,
+    ...split,
+  };
+}
+
 export async function inspectImport(input: ImportOptionsParsed, job: JobContext, ctx: CoreContext): Promise<InspectResult> {
   const opts = ImportOptions.parse(input);
   const prep = await prepareSources(opts, job, ctx);
@@ -349,7 +375,7 @@ export async function inspectImport(input: ImportOptionsParsed, job: JobContext,
     confineToSources(prep);
     const mapping = buildMapping(prep.categories, prep.images, opts.classMap);
     const items = groupItems(prep, mapping);
-    const grouping = computeGroups(items, opts.group);
+    const grouping = computeGroups(items, opts.group, groupOptions(opts));
     const missing = prep.images.filter((i) => !i.path).length;
     const merge = opts.base ? await previewMerge(opts.base, prep.images, mapping.names, prep.notes) : undefined;
     if (merge?.conflict) prep.notes.push({ severity: 'error', code: 'merge-class-conflict', message: `${merge.conflict}: the merge is refused until it is mapped` });
@@ -382,17 +408,7 @@ export async function inspectImport(input: ImportOptionsParsed, job: JobContext,
       missingImages: missing,
       objects: prep.images.reduce((n, i) => n + i.objects.length, 0),
       subsets,
-      grouping: {
-        strategy: grouping.strategy,
-        description: grouping.description,
-        groups: new Set(grouping.keys).size,
-        examples: grouping.examples,
-        sequences: grouping.sequences.size,
-        time_blocks: false,
-        guard_gap: opts.guardGap ?? 0,
-        dropped_guard_frames: 0,
-        near_duplicate_merges: 0,
-      },
+      grouping: groupingInfo(grouping, grouping.keys, { time_blocks: false, guard_gap: opts.guardGap ?? 0, dropped_guard_frames: 0, near_duplicate_merges: 0 }),
       licenses: uniqueLicenses(prep),
       counts: prep.counts,
       notes: capNotes(prep.notes, missing),
@@ -511,7 +527,7 @@ export async function runImport(input: ImportOptionsParsed, job: JobContext, ctx
   let prep: Prepared;
   try {
     // validate what can be validated before reading a single image
-    computeGroups([], opts.group);
+    computeGroups([], opts.group, groupOptions(opts));
     prep = await prepareSources(opts, job, ctx);
   } catch (err) {
     if (reserved) await fs.rmdir(outDir).catch(() => {});
@@ -561,22 +577,28 @@ export async function runImport(input: ImportOptionsParsed, job: JobContext, ctx
     const mapping = buildMapping(prep.categories, prep.images, opts.classMap);
     const items = groupItems(prep, mapping);
     job.progress('Grouping', 0, 1);
-    const grouping = computeGroups(items, opts.group);
+    const grouping = computeGroups(items, opts.group, { ...groupOptions(opts), ...(wantHashes ? { hashes: facts.map((f) => f.hash) } : {}) });
     let keys = grouping.keys;
-    let dupPairs: Array<[number, number, number]> = [];
     let merges = 0;
+    let pixels: GroupingInfo['pixels'];
     if (wantHashes) {
-      dupPairs = nearDuplicatePairs(facts.map((f) => f.hash), opts.dupThreshold);
-      const merged = mergeNearDuplicates(keys, dupPairs);
-      keys = merged.keys;
-      merges = merged.merges;
+      // structure from the pixels: near-duplicates, and mutual nearest neighbours within the learned threshold
+      const links = pixelLinks(facts.map((f) => f.hash), opts.dupThreshold);
+      const fixed = mergeNearDuplicates(keys, links.pairs.slice(0, links.pairs.length - links.mutual));
+      const mutual = mergeNearDuplicates(fixed.keys, links.pairs.slice(links.pairs.length - links.mutual));
+      keys = mutual.keys;
+      merges = fixed.merges + mutual.merges;
+      pixels = { near_duplicate_merges: fixed.merges, mutual_neighbour_merges: mutual.merges, ...(links.learned !== undefined ? { learned_threshold: links.learned } : {}) };
     }
-    const exactPairs = exactDuplicatePairs(facts);
+    // the hashes the split and the audit compare (one definition of a near-duplicate for both)
+    const audited = wantHashes ? { hashes: facts.map((f) => f.hash), dupThreshold: opts.dupThreshold } : {};
+    const sha1 = facts.map((f) => f.sha1);
 
     // images without a usable size cannot be labelled: they take no split
     const usable = sizes.map((s) => s !== undefined);
     let splits: (SplitName | null)[];
-    let timeBlocks = false, guardGap = 0, dropped = 0;
+    let timeBlocks = false, guardGap = 0, dropped = 0, droppedAugmented = 0;
+    let splitSummary: string | undefined;
     const splitWarnings: string[] = [];
     if (opts.keepSplits) {
       splits = prep.images.map((img, i) => (usable[i] ? normalizeSubset(img.subset) ?? 'train' : null));
@@ -584,29 +606,26 @@ export async function runImport(input: ImportOptionsParsed, job: JobContext, ctx
       if (unknown) splitWarnings.push(`${unknown} images had an export split Spotter does not recognise; they were put in train`);
     } else {
       job.progress('Splitting', 0, 1);
-      const res = splitDataset(items, keys, { ratios: opts.ratios, seed: opts.seed, guardGap: opts.guardGap, frames: grouping.frames, nearDuplicatePairs: dupPairs });
+      const res = splitDataset(items, keys, { ratios: opts.ratios, seed: opts.seed, guardGap: opts.guardGap, frames: grouping.frames, augmented: augmentedCopies(items), ...audited });
       splits = res.splits.map((s, i) => (usable[i] ? s : null));
       timeBlocks = res.timeBlocks;
       guardGap = res.guardGap;
-      dropped = res.dropped;
+      dropped = res.dropped - res.augmentedDropped;
+      droppedAugmented = res.augmentedDropped;
+      splitSummary = res.summary;
       splitWarnings.push(...res.warnings);
     }
     for (const w of splitWarnings) notes.push({ severity: 'warning', code: 'split', message: w });
     const frames = grouping.frames;
-    const audit: LeakAudit = auditSplits(items, keys, splits, {
-      nearDuplicatePairs: dupPairs,
-      exactDuplicatePairs: exactPairs,
-      frames,
-      ...(timeBlocks ? { guardGap } : {}),
-    });
+    const audit: LeakAudit = auditSplits(items, keys, splits, { ...audited, sha1, frames, ...(timeBlocks ? { guardGap } : {}) });
     const subsets = prep.images.map((img) => normalizeSubset(img.subset) ?? null);
     const sourceAudit: LeakAudit | undefined =
-      !opts.keepSplits && subsets.some((s) => s !== null) ? auditSplits(items, keys, subsets, { nearDuplicatePairs: dupPairs, exactDuplicatePairs: exactPairs, frames }) : undefined;
-    if (sourceAudit && sourceAudit.group_crossings + sourceAudit.near_duplicate_crossings + sourceAudit.exact_duplicate_crossings > 0) {
+      !opts.keepSplits && subsets.some((s) => s !== null) ? auditSplits(items, keys, subsets, { ...audited, sha1, frames }) : undefined;
+    if (sourceAudit && !auditIsClean(sourceAudit)) {
       notes.push({
         severity: 'info',
         code: 'source-split-leak',
-        message: `the export's own train/val/test split leaked: ${sourceAudit.group_crossings} groups, ${sourceAudit.near_duplicate_crossings} near-duplicate pairs and ${sourceAudit.exact_duplicate_crossings} identical images cross its splits; Spotter re-split by group`,
+        message: `the export's own train/val/test split leaked: ${auditSentence(sourceAudit)}; Spotter re-split by group`,
       });
     }
 
@@ -656,17 +675,7 @@ export async function runImport(input: ImportOptionsParsed, job: JobContext, ctx
       split_mode: opts.keepSplits ? 'keep' : 'ratio',
       ratios: opts.ratios,
       seed: opts.seed,
-      grouping: {
-        strategy: grouping.strategy,
-        description: grouping.description,
-        groups: new Set(keys).size,
-        examples: grouping.examples,
-        sequences: grouping.sequences.size,
-        time_blocks: timeBlocks,
-        guard_gap: guardGap,
-        dropped_guard_frames: dropped,
-        near_duplicate_merges: merges,
-      },
+      grouping: groupingInfo(grouping, keys, { time_blocks: timeBlocks, guard_gap: guardGap, dropped_guard_frames: dropped, dropped_augmented: droppedAugmented, near_duplicate_merges: merges, ...(splitSummary ? { split_summary: splitSummary } : {}), ...(pixels ? { pixels } : {}) }),
       splits: stats.splits,
       leak_audit: audit,
       ...(sourceAudit ? { source_split_audit: sourceAudit } : {}),

@@ -32,19 +32,6 @@ export async function makeSplitFolders(dir: string, splits: ReadonlyArray<SplitN
   return usedSplits;
 }
 
-/** Pairs of indices whose files are byte-identical (same SHA-1), each later one paired with the first. */
-export function exactDuplicatePairs(facts: ReadonlyArray<FileFacts>): Array<[number, number]> {
-  const pairs: Array<[number, number]> = [];
-  const bySha = new Map<string, number>();
-  facts.forEach((f, i) => {
-    if (!f.sha1) return;
-    const j = bySha.get(f.sha1);
-    if (j !== undefined) pairs.push([j, i]);
-    else bySha.set(f.sha1, i);
-  });
-  return pairs;
-}
-
 /** Hand the health check what the import already measured of a written image, so it is not read again. */
 export function rememberImage(known: Map<string, KnownImage>, dest: string, f: FileFacts): void {
   if (f.sha1 && f.hash !== undefined && f.width && f.height) known.set(dest, { sha1: f.sha1, dhash: f.hash, width: f.width, height: f.height });

@@ -12,6 +12,9 @@
  */
 import { SPLITS, type LeakAudit, type SplitName, type SplitStats } from '../../shared/schemas.js';
 import type { GroupItem } from './groups.js';
+import { forEachCrossSplitPair } from './leaks.js';
+
+export { auditIsClean, auditSentence } from '../../shared/audit.js';
 
 /** Split per item; null = a guard frame dropped at a time-block boundary (or a near-duplicate guard). */
 export type SplitAssignment = SplitName | null;
@@ -25,12 +28,25 @@ export interface SplitOptions {
   /** frame number per item for members of ordered sequences (GroupingResult.frames) */
   frames?: readonly (number | undefined)[];
   /**
-   * Near-duplicate pairs `[i, j, distance]`. Groups should already be merged (mergeNearDuplicates);
-   * a pair that still crosses splits afterwards (far-apart blocks of one video that look alike) is
-   * resolved by dropping one image.
+   * Perceptual hashes per item, near-duplicates at `dupThreshold` bits or fewer (default 4; -1 off). Groups should
+   * already be merged (mergeNearDuplicates). A time-block guard gap then widens until the frames on the two sides
+   * of every boundary are no near-duplicates of each other (unless `guardGap` is given), and a pair that still
+   * crosses splits afterwards (far-apart blocks of one video that look alike) is resolved by dropping one image.
    */
-  nearDuplicatePairs?: ReadonlyArray<readonly [number, number, number?]>;
+  hashes?: readonly (bigint | undefined)[];
+  dupThreshold?: number;
+  /**
+   * Augmented copies (groups.augmentedCopies): their groups go to train while the other groups can fill val and
+   * test; a group with copies that still lands in val or test keeps one image per source there.
+   */
+  augmented?: readonly boolean[];
 }
+
+/**
+ * Guard gaps are widened up to this share of a sequence dropped (and while every split keeps half its share of it);
+ * past that the remaining pairs lose one image each.
+ */
+const MAX_GUARD_SHARE = 0.5;
 
 export interface SplitResult {
   splits: SplitAssignment[];
@@ -40,8 +56,12 @@ export interface SplitResult {
   sequences: number;
   /** the (largest) guard gap used, in frames; 0 without time blocks */
   guardGap: number;
-  /** items set to null (guard frames and near-duplicate guards) */
+  /** why a guard gap is wider than its default (near-duplicates across a boundary), per widened sequence */
+  guardReasons: string[];
+  /** items set to null (guard frames, near-duplicate guards and augmented copies of val/test sources) */
   dropped: number;
+  /** of those, augmented copies of val/test sources */
+  augmentedDropped: number;
   /** a sentence saying what was done */
   summary: string;
   warnings: string[];
@@ -138,10 +158,15 @@ class Tally {
   }
 }
 
-function makeUnit(members: number[], items: readonly GroupItem[], rand: number): Unit {
+/** `weight`: what an image counts toward the ratios (augmented copies count 0: the ratios are over independent pictures). */
+function makeUnit(members: number[], items: readonly GroupItem[], rand: number, weight: (i: number) => number = () => 1): Unit {
   const counts = new Map<number, number>();
-  for (const i of members) for (const c of items[i]!.classes) counts.set(c, (counts.get(c) ?? 0) + 1);
-  return { members, images: members.length, cls: [...counts.keys()], cnt: [...counts.values()], rand };
+  let images = 0;
+  for (const i of members) {
+    images += weight(i);
+    for (const c of items[i]!.classes) counts.set(c, (counts.get(c) ?? 0) + 1);
+  }
+  return { members, images, cls: [...counts.keys()], cnt: [...counts.values()], rand };
 }
 
 /**
@@ -346,10 +371,47 @@ export function splitDataset(items: readonly GroupItem[], keys: readonly string[
   const isSeq = (m: number[]) => !!frames && m.length >= MIN_SEQUENCE_ITEMS && m.every((i) => frames[i] !== undefined);
   const seqGroups = groups.filter((g) => isSeq(g.m));
 
+  // groups holding augmented copies go to train when the other groups can fill val and test; the ratios count
+  // independent pictures (a source and its copies are one), so copies weigh nothing toward them
+  const aug = opts.augmented?.some(Boolean) ? opts.augmented : undefined;
+  const weight = (i: number) => (aug?.[i] ? 0 : 1);
+  const W = aug ? aug.reduce((n, a) => n + (a ? 0 : 1), 0) : N;
+  const hasAug = (g: { m: number[] }) => !!aug && g.m.some((i) => aug[i]);
+  const plainImages = groups.reduce((n, g) => n + (hasAug(g) ? 0 : g.m.length), 0);
+  const augToTrain = !!aug && active.length > 1 && plainImages >= (1 - ratios[0]!) * W;
+  const heldOut = active.filter((a) => a !== 0);
+  const assignWhole = (gs: typeof groups, tally: Tally, o: SplitAssignment[]) => {
+    const unit = (g: (typeof groups)[number]) => makeUnit(g.m, items, g.rand, weight);
+    if (!aug) return assignUnits(gs.map(unit), tally, active, o);
+    if (augToTrain) {
+      for (const g of gs.filter(hasAug)) {
+        tally.add(0, unit(g));
+        for (const i of g.m) o[i] = 'train';
+      }
+      return assignUnits(gs.filter((g) => !hasAug(g)).map(unit), tally, active, o);
+    }
+    // too few plain groups to fill val and test: all of them go there, and sources with copies picked in seeded order
+    // make up the rest with one image each (their copies are dropped below); the other sources with copies go to train
+    let deficit = Math.round((1 - ratios[0]!) * W) - gs.reduce((n, g) => n + (hasAug(g) ? 0 : g.m.length), 0);
+    const held: typeof groups = [];
+    for (const g of gs.filter(hasAug).sort((a, b) => a.rand - b.rand)) {
+      const originals = g.m.filter((i) => !aug[i]);
+      if (deficit > 0) {
+        held.push({ ...g, m: originals });
+        deficit -= originals.length;
+      } else {
+        tally.add(0, unit(g));
+        for (const i of g.m) o[i] = 'train';
+      }
+    }
+    assignUnits([...gs.filter((g) => !hasAug(g)), ...held].map(unit), tally, heldOut.length ? heldOut : active, o);
+    const byKey = new Map(held.map((g) => [g.key, g]));
+    for (const g of gs) if (byKey.has(g.key)) for (const i of g.m) if (aug[i]) o[i] = o[byKey.get(g.key)!.m[0]!]!;
+  };
   const groupLevel = () => {
-    const tally = new Tally(ratios, totals, N);
+    const tally = new Tally(ratios, totals, W);
     const o: SplitAssignment[] = new Array(N).fill(null);
-    assignUnits(groups.map((g) => makeUnit(g.m, items, g.rand)), tally, active, o);
+    assignWhole(groups, tally, o);
     return { o, tally };
   };
 
@@ -366,29 +428,71 @@ export function splitDataset(items: readonly GroupItem[], keys: readonly string[
       const short = active.find((s) => trial!.tally.images[s]! < 0.5 * trial!.tally.targetImages[s]!);
       if (short !== undefined) {
         timeBlocks = true;
-        why = `whole groups would give ${SPLITS[short]} ${pct(trial.tally.images[short]! / N)} of the images (target ${pct(ratios[short]!)})`;
+        why = `whole groups would give ${SPLITS[short]} ${pct(trial.tally.images[short]! / W)} of the images (target ${pct(ratios[short]!)})`;
       }
     }
   }
 
   let summary: string;
+  const hashes = opts.hashes;
+  const threshold = opts.dupThreshold ?? 4;
+  const guardReasons: string[] = [];
   let guardUsed = 0;
   let dropped = 0;
   if (timeBlocks) {
-    const tally = new Tally(ratios, totals, N);
+    const tally = new Tally(ratios, totals, W);
     for (const g of seqGroups) {
       const seq = [...g.m].sort((a, b) => frames![a]! - frames![b]! || a - b);
-      const gap = opts.guardGap ?? defaultGuardGap(seq.map((i) => frames![i]!));
+      const first = opts.guardGap ?? defaultGuardGap(seq.map((i) => frames![i]!));
+      let gap = first;
+      let d = blockSequence(seq, frames!, items, ratios, active, gap, mulberry32(hashString(g.key, opts.seed >>> 0)), out);
+      if (opts.guardGap === undefined && hashes && threshold >= 0) {
+        // widen the gap until no frame on one side of a boundary is a near-duplicate of one on the other side
+        const view: SplitAssignment[] = new Array(N).fill(null);
+        // pairs across a boundary: near-duplicates in different splits within 3 gaps of each other (look-alikes
+        // further apart are not the boundary's doing: the last pass below resolves them)
+        const crossing = () => {
+          for (const i of seq) view[i] = out[i]!;
+          let n = 0;
+          forEachCrossSplitPair(hashes, view, threshold, (i, j) => {
+            if (Math.abs(frames![i]! - frames![j]!) <= 3 * gap) n++;
+          });
+          for (const i of seq) view[i] = null;
+          return n;
+        };
+        const atFirst = crossing();
+        let now = atFirst;
+        while (now > 0) {
+          const wider = Math.ceil(gap * 1.5) + 1;
+          const trialOut = [...out];
+          const td = blockSequence(seq, frames!, items, ratios, active, wider, mulberry32(hashString(g.key, opts.seed >>> 0)), trialOut);
+          if (td > MAX_GUARD_SHARE * seq.length) break;
+          // nor at the price of a split: every split keeps at least half its share of the sequence
+          const kept = [0, 0, 0];
+          for (const i of seq) if (trialOut[i]) kept[SPLITS.indexOf(trialOut[i]!)]!++;
+          if (active.some((a) => kept[a]! < 0.5 * ratios[a]! * seq.length)) break;
+          for (const i of seq) out[i] = trialOut[i]!;
+          gap = wider;
+          d = td;
+          now = crossing();
+        }
+        if (gap > first) {
+          guardReasons.push(
+            `\`${g.key}\`: guard gap widened from ${first} to ${gap} frames — at ${first}, ${plural(atFirst, 'near-duplicate pair')} crossed a block boundary` +
+              (now ? `; ${plural(now, 'pair')} still cross where a wider gap would drop over ${MAX_GUARD_SHARE * 100}% of the sequence or most of a split, and lose one image each` : ''),
+          );
+        }
+      }
       guardUsed = Math.max(guardUsed, gap);
-      dropped += blockSequence(seq, frames!, items, ratios, active, gap, mulberry32(hashString(g.key, opts.seed >>> 0)), out);
+      dropped += d;
       // Count what the blocks gave each split, so the remaining whole groups fill toward the targets.
       for (const s of active) {
         const kept = g.m.filter((i) => out[i] === SPLITS[s]);
-        if (kept.length) tally.add(s, makeUnit(kept, items, 0));
+        if (kept.length) tally.add(s, makeUnit(kept, items, 0, weight));
       }
     }
     const seqKeys = new Set(seqGroups.map((g) => g.key));
-    assignUnits(groups.filter((g) => !seqKeys.has(g.key)).map((g) => makeUnit(g.m, items, g.rand)), tally, active, out);
+    assignWhole(groups.filter((g) => !seqKeys.has(g.key)), tally, out);
     summary =
       `Time-block split (${why}): ${seqGroups.length} sequence${seqGroups.length === 1 ? '' : 's'} cut into contiguous blocks dealt to the splits by ratio ${ratioText} (seed ${opts.seed}); ` +
       `${dropped} frame${dropped === 1 ? '' : 's'} within ${guardUsed} frame${guardUsed === 1 ? '' : 's'} of a split change dropped as guard gaps` +
@@ -404,37 +508,63 @@ export function splitDataset(items: readonly GroupItem[], keys: readonly string[
     }
   }
 
+  // val and test get one image per source: augmented copies that landed there are dropped (train would be a leak)
+  let augDrops = 0;
+  if (aug) {
+    for (let i = 0; i < N; i++) {
+      if (aug[i] && out[i] && out[i] !== 'train') {
+        out[i] = null;
+        augDrops++;
+      }
+    }
+    const inTrain = aug.filter((a, i) => a && out[i] === 'train').length;
+    summary += augToTrain
+      ? ` Augmented copies stay in train: the ${plural(groups.filter(hasAug).length, 'source')} with copies (${plural(inTrain, 'copy', 'copies')}) went to train, val and test were filled from the other groups.`
+      : ` Too few groups without augmented copies to fill val and test: ${plural(augDrops, 'augmented copy', 'augmented copies')} of val/test sources dropped (val and test keep one image per source).`;
+  }
+  dropped += augDrops;
+
   // Near-duplicates still crossing (far-apart blocks of a video that look alike, or unmerged groups):
-  // drop the image on the side of the larger split.
+  // every such pair loses one image — the one in train when train is one side, else the one in test.
   let dupDrops = 0;
-  for (const [i, j] of opts.nearDuplicatePairs ?? []) {
-    const a = out[i], b = out[j];
-    if (a == null || b == null || a === b) continue;
-    const ia = SPLITS.indexOf(a), ib = SPLITS.indexOf(b);
-    out[ratios[ia]! >= ratios[ib]! ? i : j] = null;
-    dupDrops++;
+  if (hashes && threshold >= 0) {
+    forEachCrossSplitPair(hashes, out, threshold, (i, j) => {
+      const a = out[i], b = out[j];
+      if (a == null || b == null || a === b) return;
+      const ia = SPLITS.indexOf(a), ib = SPLITS.indexOf(b);
+      out[ia === 0 || (ib !== 0 && ia > ib) ? i : j] = null;
+      dupDrops++;
+    });
   }
   if (dupDrops) summary += ` ${dupDrops} image${dupDrops === 1 ? '' : 's'} dropped because a near-duplicate sits in another split.`;
   dropped += dupDrops;
 
   const got = [0, 0, 0];
-  for (const s of out) if (s) got[SPLITS.indexOf(s)]!++;
+  out.forEach((s, i) => {
+    if (s) got[SPLITS.indexOf(s)]! += weight(i);
+  });
   const kept = got[0]! + got[1]! + got[2]!;
+  const what = aug ? 'of the source images (augmented copies not counted)' : 'of the images';
   for (const s of active) {
     const share = kept ? got[s]! / kept : 0;
     if (kept && (share < 0.5 * ratios[s]! || share > 2 * ratios[s]! + 0.02)) {
-      warnings.push(`${SPLITS[s]} holds ${pct(share)} of the images (target ${pct(ratios[s]!)}): the groups are too few or too large to meet the ratio.`);
+      warnings.push(`${SPLITS[s]} holds ${pct(share)} ${what} (target ${pct(ratios[s]!)}): the groups are too few or too large to meet the ratio.`);
     }
   }
-  return { splits: out, timeBlocks, sequences: timeBlocks ? seqGroups.length : 0, guardGap: guardUsed, dropped, summary, warnings };
+  if (guardReasons.length) summary += ` ${guardReasons.join('; ')}.`;
+  return { splits: out, timeBlocks, sequences: timeBlocks ? seqGroups.length : 0, guardGap: guardUsed, guardReasons, dropped, augmentedDropped: augDrops, summary, warnings };
 }
 
 const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
+const plural = (n: number, w: string, many = `${w}s`) => `${n} ${n === 1 ? w : many}`;
 
 export interface AuditOptions {
-  nearDuplicatePairs?: ReadonlyArray<readonly [number, number, number?]>;
-  /** pairs of byte-identical images */
-  exactDuplicatePairs?: ReadonlyArray<readonly [number, number, number?]>;
+  /** perceptual hashes per item (phash.imageHash): near-duplicate pairs are counted from them */
+  hashes?: readonly (bigint | undefined)[];
+  /** dHash distance (of 64 bits) at or under which two images are near-duplicates; default 4, -1 off */
+  dupThreshold?: number;
+  /** content hash per item: identical files */
+  sha1?: readonly (string | undefined)[];
   /** frame number per item (GroupingResult.frames): sequences are judged by neighbouring frames */
   frames?: readonly (number | undefined)[];
   /** neighbour distance in frames; default defaultGuardGap of each sequence (pass the split's guardGap) */
@@ -450,10 +580,15 @@ const splitOrder = (s: string) => {
 const sortSplits = (l: Iterable<string>) => [...new Set(l)].sort((a, b) => splitOrder(a) - splitOrder(b) || a.localeCompare(b));
 
 /**
- * Leak audit of any assignment (Spotter's split or the export's own subsets; null/undefined = not in a
- * split). A plain group leaks when its members sit in more than one split. A sequence (all members
- * with frame numbers) may span splits in time blocks; it leaks when two frames within the guard
- * distance sit in different splits. Near-duplicate and exact-duplicate pairs leak when they cross.
+ * The leak audit — one function for every place that shows a leak (report.json, health.json, the CLI, the UI), on
+ * any assignment (Spotter's split or the export's own subsets; null/undefined = not in a split):
+ * - groups crossing splits: a plain group whose members sit in more than one split; a sequence (all members with
+ *   frame numbers) may span splits in time blocks and crosses only where two frames within the guard distance sit
+ *   in different splits;
+ * - near-duplicate pairs across splits: every pair within the dHash threshold, counted as pairs (leaks.ts), so the
+ *   number does not depend on the order of the files; identical files likewise;
+ * - the figure users read: val/test images with a twin in train — a near-duplicate, an identical file, a member
+ *   of their group or a neighbouring frame of their sequence — out of all val/test images.
  */
 export function auditSplits(
   items: readonly GroupItem[],
@@ -462,13 +597,21 @@ export function auditSplits(
   opts: AuditOptions = {},
 ): LeakAudit {
   const max = opts.maxExamples ?? 10;
+  const threshold = opts.dupThreshold ?? 4;
   const examples: LeakAudit['examples'] = [];
   const perKind = new Map<string, number>();
-  const example = (kind: string, a: number, b: number, sp: string[]) => {
+  const example = (kind: string, a: number, b: number, sp: string[], more: { group?: string; detail?: string } = {}) => {
     const n = perKind.get(kind) ?? 0;
     if (n >= max) return;
     perKind.set(kind, n + 1);
-    examples.push({ kind, a: items[a]!.name, b: items[b]!.name, splits: sp });
+    examples.push({ kind, a: items[a]!.name, b: items[b]!.name, splits: sp, ...more });
+  };
+  // val/test images with a twin in train
+  const twin = new Uint8Array(items.length);
+  const heldOut = (i: number) => splits[i] != null && splits[i] !== 'train';
+  const markTwins = (i: number, j: number) => {
+    if (splits[i] === 'train' && heldOut(j)) twin[j] = 1;
+    else if (splits[j] === 'train' && heldOut(i)) twin[i] = 1;
   };
   const members = new Map<string, number[]>();
   keys.forEach((k, i) => {
@@ -484,43 +627,80 @@ export function auditSplits(
     if (frames && m.every((i) => frames[i] !== undefined)) {
       const seq = [...m].sort((a, b) => frames[a]! - frames[b]! || a - b);
       const g = opts.guardGap ?? defaultGuardGap(seq.map((i) => frames[i]!));
-      // Last kept frame per split; a frame within g of another split's last frame is a neighbour crossing.
-      const last = new Map<string, number>();
+      // a frame within g of a frame of another split is a neighbour crossing (a window over the sorted frames)
       let crossed = false;
-      for (const i of seq) {
-        const s = splits[i]!;
-        for (const [o, j] of last) {
-          if (o !== s && frames[i]! - frames[j]! <= g) {
-            crossed = true;
-            example('sequence-neighbours', j, i, sortSplits([o, s]));
-          }
+      let lo = 0;
+      for (let k = 0; k < seq.length; k++) {
+        const i = seq[k]!;
+        while (frames[i]! - frames[seq[lo]!]! > g) lo++;
+        for (let q = lo; q < k; q++) {
+          const j = seq[q]!;
+          if (splits[j] === splits[i]) continue;
+          if (!crossed) example('sequence-neighbours', j, i, sortSplits([splits[j]!, splits[i]!]));
+          crossed = true;
+          markTwins(i, j);
         }
-        last.set(s, i);
       }
       if (crossed) groupCrossings++;
     } else {
       const first = splits[m[0]!]!;
       const other = m.find((i) => splits[i] !== first);
-      if (other !== undefined) {
-        groupCrossings++;
-        example('group', m[0]!, other, sortSplits(m.map((i) => splits[i]!)));
-      }
+      if (other === undefined) continue;
+      groupCrossings++;
+      const per = new Map<string, number>();
+      for (const i of m) per.set(splits[i]!, (per.get(splits[i]!) ?? 0) + 1);
+      const sp = sortSplits(per.keys());
+      example('group', m[0]!, other, sp, { group: keys[m[0]!]!, detail: sp.map((x) => `${x} ${per.get(x)}`).join(', ') });
+      if (m.some((i) => splits[i] === 'train')) for (const i of m) if (heldOut(i)) twin[i] = 1;
     }
   }
-  const crossings = (pairs: AuditOptions['nearDuplicatePairs'], kind: string) => {
-    let n = 0;
-    for (const [i, j] of pairs ?? []) {
-      const a = splits[i], b = splits[j];
-      if (a == null || b == null || a === b) continue;
-      n++;
-      example(kind, i, j, sortSplits([a, b]));
+  // near-duplicate pairs that are not identical files (those are counted as identical pairs below)
+  let nearCrossings = 0;
+  const sha = opts.sha1;
+  if (opts.hashes) {
+    forEachCrossSplitPair(opts.hashes, splits, threshold, (i, j) => {
+      markTwins(i, j);
+      if (sha?.[i] && sha[i] === sha[j]) return;
+      nearCrossings++;
+      example('near-duplicate', i, j, sortSplits([splits[i]!, splits[j]!]));
+    });
+  }
+  let exactCrossings = 0;
+  if (opts.sha1) {
+    const bySha = new Map<string, number[]>();
+    opts.sha1.forEach((h, i) => {
+      if (!h || splits[i] == null) return;
+      const l = bySha.get(h);
+      if (l) l.push(i);
+      else bySha.set(h, [i]);
+    });
+    for (const m of bySha.values()) {
+      if (m.length < 2) continue;
+      const per = new Map<string, number>();
+      for (const i of m) per.set(splits[i]!, (per.get(splits[i]!) ?? 0) + 1);
+      if (per.size < 2) continue;
+      let within = 0;
+      for (const n of per.values()) within += (n * (n - 1)) / 2;
+      exactCrossings += (m.length * (m.length - 1)) / 2 - within;
+      const inTrain = m.find((i) => splits[i] === 'train');
+      const other = m.find((i) => splits[i] !== splits[m[0]!]);
+      example('exact-duplicate', m[0]!, other!, sortSplits(m.map((i) => splits[i]!)));
+      if (inTrain !== undefined) for (const i of m) if (heldOut(i)) twin[i] = 1;
     }
-    return n;
-  };
+  }
+  let held = 0, withTwin = 0;
+  for (let i = 0; i < items.length; i++) {
+    if (!heldOut(i)) continue;
+    held++;
+    withTwin += twin[i]!;
+  }
   return {
     group_crossings: groupCrossings,
-    near_duplicate_crossings: crossings(opts.nearDuplicatePairs, 'near-duplicate'),
-    exact_duplicate_crossings: crossings(opts.exactDuplicatePairs, 'exact-duplicate'),
+    near_duplicate_crossings: nearCrossings,
+    exact_duplicate_crossings: exactCrossings,
+    held_out_with_twin: withTwin,
+    held_out_images: held,
+    dup_threshold: opts.hashes ? threshold : -1,
     examples,
   };
 }

@@ -33,12 +33,13 @@ import { computeGroups, type GroupItem } from '../datasets/groups.js';
 import { auditSplits, splitDataset, splitStats } from '../datasets/split.js';
 import { emptyConvertCounts } from '../datasets/convert.js';
 import type { KnownImage } from '../datasets/health.js';
-import { exactDuplicatePairs, finishDataset, labelText, makeSplitFolders, rememberImage, yieldEvery256 } from '../datasets/output.js';
+import { finishDataset, labelText, makeSplitFolders, rememberImage, yieldEvery256 } from '../datasets/output.js';
 import { buildMapping } from '../datasets/mapping.js';
 import { nearDuplicatePairs } from '../datasets/phash.js';
 import { datasetHash } from '../trainer/dataset.js';
 import {
   confineToSources,
+  groupOptions,
   linkOrCopy,
   normalizeSubset,
   prepareSources,
@@ -276,7 +277,7 @@ export async function runMerge(opts: ImportOptionsParsed, job: JobContext, ctx: 
         return { name: img.name, subset: img.subset, sequence: img.sequence, groupHint: img.groupHint, classes: img.objects.map((o) => classOf(o.category)).filter((c): c is number => c !== undefined && c >= 0) };
       }),
     ];
-    const grouping = computeGroups(items, opts.group);
+    const grouping = computeGroups(items, opts.group, { ...groupOptions(opts), ...(wantHashes ? { hashes: facts.map((f) => f.hash) } : {}) });
     const storedKeys = new Set(entries.map((e) => e.group));
     const storedByComputed = new Map<string, string>();
     entries.forEach((e, k) => {
@@ -386,8 +387,11 @@ export async function runMerge(opts: ImportOptionsParsed, job: JobContext, ctx: 
     // ---- report, mapping, health
     const kept = splits.map((s, i) => (i < nb || s ? s : null));
     const stats = splitStats(items, keys, kept, finalNames);
-    const exactPairs = exactDuplicatePairs(facts);
-    const audit = auditSplits(items, keys, kept, { nearDuplicatePairs: dupPairs, exactDuplicatePairs: exactPairs, frames });
+    const audit = auditSplits(items, keys, kept, {
+      ...(wantHashes ? { hashes: facts.map((f) => f.hash), dupThreshold: opts.dupThreshold } : {}),
+      sha1: facts.map((f) => f.sha1),
+      frames,
+    });
     const instances = new Array<number>(finalNames.length).fill(0);
     for (const it of items.filter((_, i) => kept[i])) for (const c of it.classes) if (c < instances.length) instances[c]!++;
     const mappingFile: MappingFile = {

@@ -2,23 +2,27 @@ import { Alert, Badge, Group, Stack, Text } from '@mantine/core';
 import type { DatasetReport } from '../../../electron/shared/contract';
 import { IconAlert, IconCheck } from './icons';
 import { formatCount } from '../lib/paths';
+import { auditIsClean, auditSentence } from '../../../electron/shared/audit';
 
 type Audit = DatasetReport['leak_audit'];
 
 const MAX_EXAMPLES = 6;
 
-const total = (a: Audit) => a.group_crossings + a.near_duplicate_crossings + a.exact_duplicate_crossings;
+const total = (a: Audit) => a.group_crossings + a.near_duplicate_crossings + a.exact_duplicate_crossings + (a.held_out_with_twin ?? 0);
 
-/** The leak audit of the written splits: a green badge for 0 crossings, else the crossings in red. */
+/**
+ * The leak audit of the written splits (the one report.json, health.json and the CLI show): the green badge only
+ * when nothing crosses and no val/test image has a twin in train, else the numbers in red.
+ */
 export function LeakAuditView({ audit }: { audit: Audit }) {
-  if (total(audit) === 0) {
+  if (auditIsClean(audit)) {
     return (
       <Group gap="xs" data-testid="leak-audit" data-leaks={0}>
         <Badge color="green" variant="filled" leftSection={<IconCheck size={12} />} data-testid="no-leaks">
           no leaks
         </Badge>
         <Text size="sm" c="dimmed">
-          0 groups, 0 near-duplicate pairs and 0 exact duplicates cross splits.
+          {auditSentence(audit)}.
         </Text>
       </Group>
     );
@@ -32,11 +36,10 @@ export function LeakAuditView({ audit }: { audit: Audit }) {
 
 /** The audit of the export's own splits (kept or not): this is the leak Spotter exists to expose. */
 export function SourceSplitAuditView({ audit }: { audit: Audit }) {
-  const n = total(audit);
-  if (n === 0) {
+  if (auditIsClean(audit)) {
     return (
       <Alert color="green" variant="light" icon={<IconCheck />} title="The export's own splits were clean" data-testid="source-split-audit">
-        No group or duplicate crossed the export's train/val/test.
+        {auditSentence(audit)}.
       </Alert>
     );
   }
@@ -61,15 +64,20 @@ export function SourceSplitAuditView({ audit }: { audit: Audit }) {
 function AuditBody({ audit }: { audit: Audit }) {
   return (
     <Stack gap={6}>
+      {audit.held_out_images !== undefined && (
+        <Text size="sm" fw={600} data-testid="held-out-twins">
+          val/test images with a twin in train: {formatCount(audit.held_out_with_twin ?? 0)} of {formatCount(audit.held_out_images)}
+        </Text>
+      )}
       <Group gap="xs">
         <Badge color={audit.group_crossings ? 'red' : 'gray'} variant="light">
           {formatCount(audit.group_crossings)} group crossings
         </Badge>
         <Badge color={audit.near_duplicate_crossings ? 'red' : 'gray'} variant="light">
-          {formatCount(audit.near_duplicate_crossings)} near-duplicate pairs
+          {audit.dup_threshold === -1 ? 'near-duplicates not compared' : `${formatCount(audit.near_duplicate_crossings)} near-duplicate pairs`}
         </Badge>
         <Badge color={audit.exact_duplicate_crossings ? 'red' : 'gray'} variant="light">
-          {formatCount(audit.exact_duplicate_crossings)} exact duplicates
+          {formatCount(audit.exact_duplicate_crossings)} identical pairs
         </Badge>
       </Group>
       {audit.examples.length > 0 && (
@@ -82,6 +90,7 @@ function AuditBody({ audit }: { audit: Audit }) {
                 </Badge>
                 <Text size="xs" fw={600}>
                   {ex.splits.join(' / ')}
+                  {ex.detail ? ` · ${ex.detail}` : ''}
                 </Text>
               </Group>
               <Text size="xs" className="mono" truncate="end" title={ex.b ? `${ex.a}\n${ex.b}` : ex.a}>

@@ -72,7 +72,7 @@ export function ImportPage() {
             <InspectSummary result={inspect} />
             <Stack gap="md">
               <Licenses licenses={inspect.licenses} />
-              <GroupingPreview grouping={inspect.grouping} />
+              <InspectGrouping grouping={inspect.grouping} />
             </Stack>
           </SimpleGrid>
           <SimpleGrid cols={{ base: 1, lg: 2 }} spacing="md">
@@ -207,5 +207,26 @@ function StartBar() {
         </Group>
       </Stack>
     </Paper>
+  );
+}
+
+/** The inspected grouping, with its levels to choose from (a choice re-inspects with it). */
+function InspectGrouping({ grouping }: { grouping: NonNullable<ReturnType<typeof selectInspect>>['grouping'] }) {
+  const picked = useSpotter((s) => s.settings.groupLevel);
+  const locked = useSpotter(selectImportLocked);
+  const setSettings = useSpotter((s) => s.setSettings);
+  const reinspect = useSpotter((s) => s.inspectSources);
+  const pick = (id: string | null) => {
+    if (locked) return;
+    setSettings({ groupLevel: id });
+    void reinspect();
+  };
+  return (
+    <GroupingPreview grouping={grouping} picked={picked} onPickLevel={pick}>
+      <Text size="xs" c="dimmed">
+        Chosen from the names; during the import the pixels are checked too (numbered names that do not look like frames are not a video), so the
+        dataset's report can differ.
+      </Text>
+    </GroupingPreview>
   );
 }

@@ -29,6 +29,8 @@ export interface ImportSettings {
   keepSplits: boolean;
   groupMode: GroupMode;
   groupRegex: string;
+  /** with groupMode auto: a level of the inferred structure (GroupingInfo.levels id) to group by; null = the inferred one */
+  groupLevel: string | null;
   /** null: the core picks it */
   guardGap: number | null;
   dupThreshold: number;
@@ -45,6 +47,7 @@ export const DEFAULT_SETTINGS: ImportSettings = {
   keepSplits: false,
   groupMode: 'auto',
   groupRegex: '',
+  groupLevel: null,
   guardGap: null,
   dupThreshold: 4,
   keepCrowd: true,
@@ -106,9 +109,13 @@ function rowsFromInspect(result: InspectResult, previous: ClassRow[]): ClassRow[
 }
 
 const sourcesKey = (sources: string[]) => JSON.stringify(sources);
-/** The settings the inspect result depends on (grouping preview, crowd counts); the rest only matter to the run. */
+/**
+ * The settings the inspect result depends on (grouping preview: the level is chosen by a trial split at the ratios
+ * and seed; crowd counts); the rest only matter to the run.
+ */
 const inspectSettingsKey = (st: ImportSettings) =>
-  JSON.stringify([st.groupMode, st.groupMode === 'custom' ? st.groupRegex : '', st.guardGap, st.keepCrowd, st.base]);
+  JSON.stringify([st.groupMode, st.groupMode === 'custom' ? st.groupRegex : '', groupLevelOf(st), st.ratios, st.seed, st.guardGap, st.keepCrowd, st.base]);
+const groupLevelOf = (st: ImportSettings) => (st.groupMode === 'auto' ? st.groupLevel : null);
 
 /** The Import page's state before anything was dropped (also what "Start over" returns to). */
 function initialImportState() {
@@ -142,7 +149,8 @@ export const createImportSlice: SliceCreator<ImportSlice> = (set, get, transport
       if (selectImportLocked(get())) return;
       const next = [...get().sources];
       for (const p of paths) if (!next.includes(p)) next.push(p);
-      set({ sources: next });
+      // other sources, other names: a level chosen for the old ones may not exist
+      set({ sources: next, settings: { ...get().settings, groupLevel: null } });
       void get().inspectSources();
     },
 
@@ -150,7 +158,7 @@ export const createImportSlice: SliceCreator<ImportSlice> = (set, get, transport
       if (selectImportLocked(get())) return;
       const sources = get().sources.filter((p) => p !== path);
       if (!sources.length) return get().resetImport();
-      set({ sources });
+      set({ sources, settings: { ...get().settings, groupLevel: null } });
       void get().inspectSources();
     },
 
@@ -307,6 +315,7 @@ export function selectImportOptions(s: State): ImportOptions {
     ratios: st.ratios,
     seed: st.seed,
     group,
+    ...(groupLevelOf(st) ? { groupLevel: groupLevelOf(st)! } : {}),
     keepSplits: st.keepSplits,
     keepCrowd: st.keepCrowd,
     guardGap: st.guardGap ?? undefined,
