@@ -8,7 +8,9 @@
 //      (shared weights/yolov8n_int8.onnx) and real images, images/s end to end. Target ≥ 1.2×.
 //  (4) the review gallery in Chromium: 10,000 thumbnails scrolled at a steady speed, rAF frame time
 //      (bench/gallery-bench.mjs). Target p95 < 20 ms.
-// BENCH_ONLY=coco,phash,predict,gallery runs only those sections (the others keep their last results).
+//  (5) grouping and the leak audit: 100,000 names (inferred hierarchy, split, audit) vs reading the names once, and
+//      10,000 real images (hashes, pixel links, grouping, split, audit) vs hashing them alone (bench/grouping-bench.ts).
+// BENCH_ONLY=coco,phash,predict,gallery,grouping runs only those sections (the others keep their last results).
 // Env: BENCH_IMAGES (default 100000), BENCH_BOXES_PER_IMAGE (10), BENCH_PYTHON (a python with ultralytics;
 // default: a venv under .cache/bench-venv is created with `pip install ultralytics`).
 import { spawnSync, execFileSync } from 'node:child_process';
@@ -93,7 +95,7 @@ function countFiles(dir) {
   return n;
 }
 
-const only = (process.env.BENCH_ONLY ?? 'coco,phash,predict,gallery').split(',').map((x) => x.trim());
+const only = (process.env.BENCH_ONLY ?? 'coco,phash,predict,gallery,grouping').split(',').map((x) => x.trim());
 const previous = (() => {
   try {
     return JSON.parse(fs.readFileSync(path.join(root, 'bench', 'results.json'), 'utf8'));
@@ -248,8 +250,40 @@ if (only.includes('gallery')) {
   log(JSON.stringify(results.gallery, null, 1));
 }
 
+if (only.includes('grouping')) {
+  log('grouping: 100,000 names, then 10,000 real images…');
+  const bundle = path.join(tmp, 'grouping-bench.mjs');
+  await build({ entryPoints: [path.join(root, 'bench/grouping-bench.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: bundle, logLevel: 'warning' });
+  const { benchNames, benchImages } = await import(pathToFileURL(bundle).href);
+  const names = benchNames(100_000);
+  log(JSON.stringify(names));
+  // 10,000 distinct real images: random crops (resized to 320x240) of the repository's real drone frames and blood-cell slides
+  const dir = path.join(tmp, 'grouping-images');
+  fs.mkdirSync(dir, { recursive: true });
+  const sources = [];
+  for (const d of ['tests/fixtures/drone-person-video-frames-roboflow/train', 'tests/fixtures/drone-person-video-frames-roboflow/valid', 'tests/fixtures/rbc8/images/train', 'tests/fixtures/rbc8/images/val']) {
+    for (const f of fs.readdirSync(path.join(root, d)).sort()) if (f.endsWith('.jpg')) sources.push(path.join(root, d, f));
+  }
+  let rnd = 4242;
+  const rand = () => (rnd = (Math.imul(rnd, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const files = [];
+  const total = Number(process.env.BENCH_GROUPING_IMAGES ?? 10_000);
+  for (let i = 0; i < total; i++) {
+    const src = sources[i % sources.length];
+    const meta = await sharp(src).metadata();
+    const w = Math.round(meta.width * (0.5 + rand() * 0.4)), h = Math.round(meta.height * (0.5 + rand() * 0.4));
+    const left = Math.floor(rand() * (meta.width - w)), top = Math.floor(rand() * (meta.height - h));
+    const out = path.join(dir, `${String(i).padStart(5, '0')}.jpg`);
+    await sharp(src).extract({ left, top, width: w, height: h }).resize(320, 240).jpeg({ quality: 85 }).toFile(out);
+    files.push(out);
+  }
+  const images = await benchImages(files);
+  log(JSON.stringify(images));
+  results.grouping = { names, images, sources: sources.length, target: 'reported (no target set)' };
+}
+
 fs.writeFileSync(path.join(root, 'bench', 'results.json'), JSON.stringify(results, null, 2) + '\n');
-const c = results.coco_to_yolo, p = results.phash, q = results.predict, g = results.gallery;
+const c = results.coco_to_yolo, p = results.phash, q = results.predict, g = results.gallery, gr = results.grouping;
 const pct = (x) => `${(x * 100).toFixed(0)}%`;
 const md = `# Benchmarks (\`npm run bench\`)
 
@@ -305,6 +339,32 @@ grid (${g.warmup.grid_height_px.toLocaleString('en')} px) was scrolled top to bo
 **Frame time p95 ${g.scroll.p95_ms} ms** (target < 20 ms: ${g.met ? 'met' : 'NOT met'}). A confidence slider step (keyboard) updates the TP/FP/FN totals
 in ${g.slider_step.totals_median_ms} ms (median of ${g.slider_step.counted} steps, max ${g.slider_step.totals_max_ms} ms; ${g.slider_step.painted_median_ms} ms to the next frame). Load average (1/5/15 min) on this
 shared machine: ${g.loadavg_before.join(' / ')} before the measured pass, ${g.loadavg_after.join(' / ')} after. The whole section took ${g.seconds.toFixed(0)} s.
+`}${!gr ? '' : `
+## Grouping and the leak audit
+
+**${gr.names.names.toLocaleString('en')} names** (\`<6-hex video>_<clip>_<frame>_png.rf.<hash>.jpg\`, 1,000 videos × 10 clips × 10 frames): the inferred
+structure (${gr.names.levels.join(', ')}) chose \`${gr.names.level}\` (${gr.names.groups.toLocaleString('en')} groups; ${gr.names.group_crossings} crossings after the split).
+
+| | seconds |
+|---|---|
+| floor: reading every name once (parseName + nameFields) | ${gr.names.seconds.floor.toFixed(2)} |
+| computeGroups (levels and their trial splits) | ${gr.names.seconds.grouping.toFixed(2)} |
+| splitDataset | ${gr.names.seconds.split.toFixed(2)} |
+| auditSplits | ${gr.names.seconds.audit.toFixed(2)} |
+
+**${gr.names.ratio_to_floor}× the floor** for the whole grouping, split and audit; RSS grew ${gr.names.rss_growth_mb} MB.
+
+**${gr.images.images.toLocaleString('en')} real images** (random crops, resized to 320×240, of the ${gr.sources} real drone frames and blood-cell slides in
+tests/fixtures; hash-like names, so the pixels are all there is): ${gr.images.groups_from_names.toLocaleString('en')} groups from the names,
+${gr.images.groups_after_pixels.toLocaleString('en')} after the pixels (learned threshold ${gr.images.learned_threshold ?? 'none'}, ${gr.images.mutual_links} mutual
+nearest-neighbour links); after the split ${gr.images.near_duplicate_crossings} near-duplicate pairs cross and ${gr.images.held_out_with_twin} val/test images have a twin in train (${gr.images.dropped} images dropped).
+
+| | seconds |
+|---|---|
+| hashing alone (dHash, concurrency 4) | ${gr.images.seconds.hashing.toFixed(2)} |
+| pixel links + grouping + split + audit | ${gr.images.seconds.grouping_split_audit.toFixed(2)} |
+
+**${gr.images.ratio_to_hashing}× the hashing alone** end to end; RSS grew ${gr.images.rss_growth_mb} MB.
 `}`;
 fs.writeFileSync(path.join(root, 'bench', 'results.md'), md);
 fs.rmSync(tmp, { recursive: true, force: true });
