@@ -470,6 +470,11 @@ function inferLevels(
       verdicts.push('everything in one group');
       return;
     }
+    // a field whose values hardly repeat is an id (a hash, a counter), not a level of the capture structure
+    if (s.inMulti < 0.5 * rest.length) {
+      verdicts.push(`not a structure: only ${Math.round((100 * s.inMulti) / rest.length)}% of the images share their group with another`);
+      return;
+    }
     const trial = splitDataset(sub, rest.map((i) => c.keys[i]!), { ratios, seed: opts.seed ?? 0 });
     const short = trialShortfall(trial.splits, ratios);
     if (short) verdicts.push(`whole groups cannot meet the ratios (${short})`);
