@@ -8,7 +8,8 @@
  *   cannot swallow the dataset.
  * Written by hand: the product's own grouping logic, on the hashes phash.ts computes.
  */
-import { HASH_BITS, nearDuplicatePairs } from './phash.js';
+import { HASH_BITS } from './phash.js';
+import { forEachCrossSplitPair } from './leaks.js';
 
 /** The learned threshold is searched up to this distance (of 64 bits). */
 export const MAX_LEARNED_THRESHOLD = 10;
@@ -122,7 +123,21 @@ export interface PixelLinks {
 /** Links for mergeNearDuplicates: the fixed-threshold pairs plus mutual nearest neighbours within the learned threshold. */
 export function pixelLinks(hashes: readonly (bigint | undefined)[], dupThreshold: number): PixelLinks {
   if (dupThreshold < 0) return { pairs: [], mutual: 0 };
-  const pairs = nearDuplicatePairs(hashes, dupThreshold);
+  // every pair within the threshold is looked at (leaks.ts), and those joining two clusters kept: exact clusters, so
+  // no near-duplicate pair is left between two groups (phash.nearDuplicatePairs compares with bucket representatives only)
+  const parent = Int32Array.from(hashes, (_h, i) => i);
+  const find = (x: number): number => {
+    while (parent[x] !== x) x = parent[x] = parent[parent[x]!]!;
+    return x;
+  };
+  const pairs: Array<[number, number, number]> = [];
+  const own = hashes.map((_h, i) => String(i));
+  forEachCrossSplitPair(hashes, own, dupThreshold, (i, j, dist) => {
+    const a = find(i), b = find(j);
+    if (a === b) return;
+    parent[a] = b;
+    pairs.push([i, j, dist]);
+  });
   const { d, nn } = nearestNeighbours(hashes, MAX_LEARNED_THRESHOLD);
   const learned = learnedThreshold(d, MAX_LEARNED_THRESHOLD);
   let mutual = 0;
