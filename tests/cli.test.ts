@@ -35,6 +35,12 @@ describe('spotter import', () => {
     expect(j.splits.train.images + j.splits.val.images + j.splits.test.images).toBe(240 - j.grouping.dropped_augmented);
     expect(j.grouping.dropped_augmented % 2).toBe(0);
     expect(j.leak_audit.held_out_with_twin).toBe(0);
+    // ratios given on the command line re-split; without them the export's clean split is kept, and the output says so
+    expect(j.grouping.split_summary).toMatch(/^Split 100 groups by ratio 0\.7\/0\.2\/0\.1/);
+    const kept = await spotter('import', path.join(REPO_ROOT, 'resources/sample/rbc-roboflow-coco.zip'), '--out', path.join(work, 'kept'));
+    expect(kept.exitCode).toBe(0);
+    expect(kept.stdout).toMatch(/^split: The export's own split is clean by the audit .*: kept as it is \(re-split by ratio with --resplit\)\.$/m);
+    expect(kept.stdout).toMatch(/^ {2}val {3}20 images/m);
     expect(j.leak_audit.group_crossings).toBe(0);
     expect(typeof j.health.ok).toBe('boolean');
     expect(existsSync(path.join(out, 'data.yaml'))).toBe(true);

@@ -64,12 +64,26 @@ describeShared('golden pair: CVAT COCO 1.0 → YOLO equals CVAT YOLO 1.1', () =>
 });
 
 describe('the bundled sample (Roboflow blood cells)', () => {
-  it('maps by name, drops the placeholder, groups augmented triplets, leaks nothing', async () => {
+  it("keeps the export's own split when the audit finds it clean, and says so", async () => {
     const work = await tempDir();
     const out = path.join(work, 'rbc');
-    const res = await runImport(opts({ sources: [path.join(REPO_ROOT, 'resources/sample/rbc-roboflow-coco.zip')], out, seed: 1 }), standaloneJob(), ctx, {
+    const res = await runImport(opts({ sources: [path.join(REPO_ROOT, 'resources/sample/rbc-roboflow-coco.zip')], out }), standaloneJob(), ctx, { datasetsDir: work });
+    expect(res.report.split_mode).toBe('keep');
+    expect(res.report.grouping.split_summary).toMatch(/^The export's own split is clean by the audit \(0 groups crossing splits, 0 near-duplicate pairs \(dHash ≤ 4\) and 0 identical pairs across splits; val\/test images with a twin in train: 0 of 30\): kept as it is/);
+    expect(res.report.splits.train!.images).toBe(210);
+    expect(res.report.splits.val!.images).toBe(20);
+    expect(res.report.splits.test!.images).toBe(10);
+    expect(res.report.source_split_audit).toMatchObject({ group_crossings: 0, near_duplicate_crossings: 0, held_out_with_twin: 0 });
+    expect(res.report.leak_audit).toMatchObject({ group_crossings: 0, near_duplicate_crossings: 0, held_out_with_twin: 0, held_out_images: 30 });
+  });
+
+  it('re-split on request: maps by name, drops the placeholder, groups augmented triplets, leaks nothing', async () => {
+    const work = await tempDir();
+    const out = path.join(work, 'rbc');
+    const res = await runImport(opts({ sources: [path.join(REPO_ROOT, 'resources/sample/rbc-roboflow-coco.zip')], out, seed: 1, resplit: true }), standaloneJob(), ctx, {
       datasetsDir: work,
     });
+    expect(res.report.split_mode).toBe('ratio');
     expect(res.report.names).toEqual(['rbc', 'wbc']);
     expect(res.mapping.dropped.map((d) => d.name)).toEqual(['RBC-WBC']);
     expect(res.report.grouping.strategy).toMatch(/roboflow/);

@@ -55,14 +55,15 @@ export async function main(argv: string[]): Promise<number> {
     .option('--seed <n>', 'split seed', parseIntArg, 0)
     .option('--group <mode>', "auto, none, or a regex with a named group (?<group>...)", 'auto')
     .option('--group-level <level>', 'with --group auto: group by this level of the inferred structure (folder, task, field:1, field:2, clip, source: the import lists them)')
-    .option('--keep-splits', "keep the export's own train/val/test split (and audit it)", false)
+    .option('--keep-splits', "keep the export's own train/val/test split even when the audit finds it leaks", false)
+    .option('--resplit', "split by ratio even when the export's own split is clean (given --split implies it)", false)
     .option('--drop-crowd', 'drop COCO iscrowd objects (kept by default: CVAT uses them for real masks)', false)
     .option('--guard-gap <n>', 'frames dropped at every time-block boundary of a video', parseIntArg)
     .option('--dup-threshold <n>', 'near-duplicate Hamming distance (of 64 bits); -1 turns the check off', parseIntArg, 4)
     .option('--imgsz <n>', 'training image size the health check judges tiny objects at', parseIntArg, 640)
     .option('--map <from=to>', 'rename or merge a class (to empty string: drop); repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--json', 'print a JSON summary on stdout')
-    .action(async (sources: string[], o) => {
+    .action(async (sources: string[], o, cmd: Command) => {
       if (!['detect', 'segment'].includes(o.task)) throw new CommanderError(2, 'usage', `--task must be detect or segment, not "${o.task}"`);
       if (!o.out && !o.base) throw new CommanderError(2, 'usage', "required option '--out <dir>' not specified (or give --base <dataset>)");
       const classMap: Record<string, string | null> = {};
@@ -82,6 +83,8 @@ export async function main(argv: string[]): Promise<number> {
         group: o.group,
         groupLevel: o.groupLevel,
         keepSplits: o.keepSplits,
+        // ratios given on the command line are a request to split by them
+        resplit: o.resplit || cmd.getOptionValueSource('split') === 'cli',
         keepCrowd: !o.dropCrowd,
         guardGap: o.guardGap,
         dupThreshold: o.dupThreshold,

@@ -206,7 +206,10 @@ export const ImportOptions = z.object({
   group: z.string().default('auto'),
   /** with `auto`: the level of the inferred structure to group by (a `levels` id the inspection listed), instead of the inferred one */
   groupLevel: z.string().min(1).optional(),
+  /** keep the export's own split even when the audit finds it leaks (it is kept anyway when complete and clean) */
   keepSplits: z.boolean().default(false),
+  /** split by ratio even when the export's own split is complete and clean by the audit */
+  resplit: z.boolean().default(false),
   keepCrowd: z.boolean().default(true),
   /** frames dropped at every time-block boundary of a sequence */
   guardGap: z.number().int().min(0).optional(),

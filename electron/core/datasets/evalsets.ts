@@ -114,7 +114,7 @@ export async function addEvalSet(ctx: CoreContext, datasetDirIn: string, name: s
   try {
     // every image of the sources, whatever split they were in: one split, no near-duplicate merging needed
     const imported = await runImport(
-      { sources, out: path.join(work, 'ds'), name, task: 'detect', ratios: [1, 0, 0], seed: 0, group: 'none', keepSplits: false, keepCrowd: true, dupThreshold: -1, classMap: {}, imgsz: 640 },
+      { sources, out: path.join(work, 'ds'), name, task: 'detect', ratios: [1, 0, 0], seed: 0, group: 'none', keepSplits: false, resplit: true, keepCrowd: true, dupThreshold: -1, classMap: {}, imgsz: 640 },
       job,
       ctx,
       { datasetsDir: work },

@@ -600,7 +600,18 @@ export async function runImport(input: ImportOptionsParsed, job: JobContext, ctx
     let timeBlocks = false, guardGap = 0, dropped = 0, droppedAugmented = 0;
     let splitSummary: string | undefined;
     const splitWarnings: string[] = [];
-    if (opts.keepSplits) {
+    // the export's own split, audited first: where it is complete (train and a held-out split, every usable image in
+    // one) and clean by the audit (hashes compared), it is kept unless a re-split was asked for
+    const subsets = prep.images.map((img) => normalizeSubset(img.subset) ?? null);
+    const complete = subsets.every((s, i) => s !== null || !usable[i]) && subsets.includes('train') && subsets.some((s) => s === 'val' || s === 'test');
+    const sourceAudit: LeakAudit | undefined =
+      !opts.keepSplits && subsets.some((s) => s !== null) ? auditSplits(items, keys, subsets, { ...audited, sha1, frames: grouping.frames }) : undefined;
+    const keepClean = !opts.keepSplits && !opts.resplit && complete && wantHashes && !!sourceAudit && auditIsClean(sourceAudit);
+    const keep = opts.keepSplits || keepClean;
+    if (keepClean) {
+      splitSummary = `The export's own split is clean by the audit (${auditSentence(sourceAudit!)}): kept as it is (re-split by ratio with --resplit).`;
+    }
+    if (keep) {
       splits = prep.images.map((img, i) => (usable[i] ? normalizeSubset(img.subset) ?? 'train' : null));
       const unknown = prep.images.filter((img) => img.subset && !normalizeSubset(img.subset)).length;
       if (unknown) splitWarnings.push(`${unknown} images had an export split Spotter does not recognise; they were put in train`);
@@ -618,9 +629,6 @@ export async function runImport(input: ImportOptionsParsed, job: JobContext, ctx
     for (const w of splitWarnings) notes.push({ severity: 'warning', code: 'split', message: w });
     const frames = grouping.frames;
     const audit: LeakAudit = auditSplits(items, keys, splits, { ...audited, sha1, frames, ...(timeBlocks ? { guardGap } : {}) });
-    const subsets = prep.images.map((img) => normalizeSubset(img.subset) ?? null);
-    const sourceAudit: LeakAudit | undefined =
-      !opts.keepSplits && subsets.some((s) => s !== null) ? auditSplits(items, keys, subsets, { ...audited, sha1, frames }) : undefined;
     if (sourceAudit && !auditIsClean(sourceAudit)) {
       notes.push({
         severity: 'info',
@@ -672,7 +680,7 @@ export async function runImport(input: ImportOptionsParsed, job: JobContext, ctx
       name: path.basename(outDir),
       task: opts.task,
       sources: prep.sources.map((s) => ({ path: s.input, format: s.dataset.format, images: s.dataset.images.length })),
-      split_mode: opts.keepSplits ? 'keep' : 'ratio',
+      split_mode: keep ? 'keep' : 'ratio',
       ratios: opts.ratios,
       seed: opts.seed,
       grouping: groupingInfo(grouping, keys, { time_blocks: timeBlocks, guard_gap: guardGap, dropped_guard_frames: dropped, dropped_augmented: droppedAugmented, near_duplicate_merges: merges, ...(splitSummary ? { split_summary: splitSummary } : {}), ...(pixels ? { pixels } : {}) }),

@@ -69,14 +69,23 @@ export function SplitSettings() {
         </Group>
 
         {subsets.length > 0 && (
-          <Switch
-            label={`Keep the export's own splits (${subsets.join(', ')})`}
-            description="Spotter then audits them and reports every group and near-duplicate that crosses splits."
-            checked={settings.keepSplits}
-            onChange={(e) => setSettings({ keepSplits: e.currentTarget.checked })}
-            disabled={locked}
-            data-testid="keep-splits"
-          />
+          <>
+            <Switch
+              label={`Keep the export's own splits (${subsets.join(', ')}) even if they leak`}
+              description="Without this, Spotter keeps them only when its audit finds them clean (no group, near-duplicate or twin across them), and re-splits by group otherwise."
+              checked={settings.keepSplits}
+              onChange={(e) => setSettings({ keepSplits: e.currentTarget.checked, ...(e.currentTarget.checked ? { resplit: false } : {}) })}
+              disabled={locked}
+              data-testid="keep-splits"
+            />
+            <Switch
+              label="Re-split by ratio even if the export's splits are clean"
+              checked={settings.resplit}
+              onChange={(e) => setSettings({ resplit: e.currentTarget.checked, ...(e.currentTarget.checked ? { keepSplits: false } : {}) })}
+              disabled={locked}
+              data-testid="resplit"
+            />
+          </>
         )}
 
         <div>

@@ -27,6 +27,8 @@ export interface ImportSettings {
   ratios: [number, number, number];
   seed: number;
   keepSplits: boolean;
+  /** split by ratio even when the export's own split is complete and clean by the audit */
+  resplit: boolean;
   groupMode: GroupMode;
   groupRegex: string;
   /** with groupMode auto: a level of the inferred structure (GroupingInfo.levels id) to group by; null = the inferred one */
@@ -45,6 +47,7 @@ export const DEFAULT_SETTINGS: ImportSettings = {
   ratios: [0.8, 0.1, 0.1],
   seed: 0,
   keepSplits: false,
+  resplit: false,
   groupMode: 'auto',
   groupRegex: '',
   groupLevel: null,
@@ -317,6 +320,7 @@ export function selectImportOptions(s: State): ImportOptions {
     group,
     ...(groupLevelOf(st) ? { groupLevel: groupLevelOf(st)! } : {}),
     keepSplits: st.keepSplits,
+    resplit: st.resplit,
     keepCrowd: st.keepCrowd,
     guardGap: st.guardGap ?? undefined,
     dupThreshold: st.dupThreshold,
