@@ -125,6 +125,12 @@ export interface ReviewSet {
   confFloor: number;
   iou: number;
   images: ReviewImage[];
+  /**
+   * Dataset sources: per image (parallel to `images`), whether it is a val/test image with a twin in train (a
+   * near-duplicate, identical file, group member or neighbouring frame there) by the dataset's leak audit. The gallery
+   * shows the metrics with and without those images: the leak's price.
+   */
+  twinInTrain?: boolean[];
   createdAt: string;
   /** inference time, whole job */
   seconds: number;

@@ -571,6 +571,8 @@ export interface AuditOptions {
   guardGap?: number;
   /** examples kept per kind (default 10) */
   maxExamples?: number;
+  /** filled with 1 for every val/test image that has a twin in train (the per-image flags behind held_out_with_twin) */
+  twinsOut?: Uint8Array;
 }
 
 const splitOrder = (s: string) => {
@@ -607,7 +609,7 @@ export function auditSplits(
     examples.push({ kind, a: items[a]!.name, b: items[b]!.name, splits: sp, ...more });
   };
   // val/test images with a twin in train
-  const twin = new Uint8Array(items.length);
+  const twin = opts.twinsOut ?? new Uint8Array(items.length);
   const heldOut = (i: number) => splits[i] != null && splits[i] !== 'train';
   const markTwins = (i: number, j: number) => {
     if (splits[i] === 'train' && heldOut(j)) twin[j] = 1;

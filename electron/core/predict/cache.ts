@@ -47,7 +47,7 @@ export async function reviewKey(source: ReviewSource, confFloor = CONF_FLOOR, io
 }
 
 export const CACHE_FORMAT = 'spotter-predictions';
-export const CACHE_VERSION = 2;
+export const CACHE_VERSION = 3;
 /**
  * The most review.get sends in one message (its JSON): the serve transport's JSON text and the
  * renderer's parse of it must stay well under V8's longest string (~512 MiB), and the renderer holds

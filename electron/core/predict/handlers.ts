@@ -17,6 +17,7 @@ import { loadAnyRun } from '../trainer/runs.js';
 import { CONF_FLOOR, MAX_DET, REVIEW_IOU, cachedSummary, getReviewSetWire, normalizeSource, reviewKey, writeReviewSet } from './cache.js';
 import { modelInfo, readModelMeta } from './onnx-meta.js';
 import { openPool, predictFiles } from './pool.js';
+import { twinsInTrain } from '../datasets/twins.js';
 
 type PredictCall = 'review.models' | 'review.modelInfo' | 'review.predict' | 'review.get' | 'review.saveThresholds';
 export type PredictHandlers = Pick<CallHandlers, PredictCall>;
@@ -171,15 +172,19 @@ export async function buildReviewSet(sourceIn: ReviewSource, job: JobContext, o:
     await pool.close();
   }
   job.throwIfCancelled();
+  const kept = out.filter((x): x is ReviewImage => x !== null);
+  // the leak's price: which images of a val or test split have a twin in train (on 'all', train images would mix in)
+  const flags = source.dataset && (source.split === 'val' || source.split === 'test') ? await twinsInTrain(source.dataset, job) : null;
   return {
     key,
     source,
     model: await modelInfo(meta.path),
+    ...(flags ? { twinInTrain: kept.map((im) => flags.byFile.get(`images/${im.file}`) ?? false) } : {}),
     classes,
     datasetClasses: datasetClasses.length,
     confFloor: CONF_FLOOR,
     iou: REVIEW_IOU,
-    images: out.filter((x): x is ReviewImage => x !== null),
+    images: kept,
     createdAt: new Date().toISOString(),
     seconds: (performance.now() - t0) / 1000,
   };

@@ -1,8 +1,10 @@
-import { Group, NumberInput, Paper, Slider, Stack, Text, Tooltip } from '@mantine/core';
+import { useMemo } from 'react';
+import { Alert, Group, NumberInput, Paper, Slider, Stack, Text, Tooltip } from '@mantine/core';
 import { useSpotter } from '../../state/react';
 import { selectReviewConf, selectReviewEval, selectReviewIou, selectReviewLabelled, selectReviewOp, selectReviewSet, selectReviewTotals } from '../../state/review';
 import { formatCount } from '../../lib/paths';
 import { fmt } from './format';
+import { leakPrice } from './evaluate';
 import './review.css';
 
 /** The confidence slider (live), the matching IoU, and the totals at that operating point. */
@@ -66,7 +68,34 @@ export function ReviewControls() {
         )}
       </Group>
       <Totals />
+      <LeakPriceView />
     </Stack>
+  );
+}
+
+/** The leak's price: the same metrics on the val/test images with a twin in train and on those without one. */
+function LeakPriceView() {
+  const set = useSpotter(selectReviewSet);
+  const price = useMemo(() => (set ? leakPrice(set) : null), [set]);
+  if (!price) return null;
+  const { all, withTwin, without } = price;
+  if (withTwin.images === 0) {
+    return (
+      <Text size="xs" c="dimmed" data-testid="leak-price" data-twins={0}>
+        None of these {formatCount(all.images)} images has a twin in train (by the dataset's leak audit): the numbers above are not inflated by a leak.
+      </Text>
+    );
+  }
+  return (
+    <Alert color="orange" variant="light" p="xs" data-testid="leak-price" data-twins={withTwin.images} title="The leak's price">
+      <Text size="sm">
+        mAP50-95 on all {formatCount(all.images)} images is {fmt(all.map50_95)}; on the {formatCount(withTwin.images)} that have a twin in train (a near-duplicate,
+        group member or neighbouring frame) it is {fmt(withTwin.map50_95)}
+        {without.images > 0 ? `, and on the ${formatCount(without.images)} with none ${fmt(without.map50_95)}` : ', and no image here is free of one'}. mAP50:{' '}
+        {fmt(all.map50)} / {fmt(withTwin.map50)}
+        {without.images > 0 ? ` / ${fmt(without.map50)}` : ''}. The images without a twin are what a new video or scene would score.
+      </Text>
+    </Alert>
   );
 }
 
