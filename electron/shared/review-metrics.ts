@@ -28,7 +28,7 @@
  * - Older Ultralytics (< 8.3.x) matched all pairs sorted by IoU instead of by confidence; the
  *   installed 8.4 validator matches by confidence, as here.
  */
-import type { Box, ReviewBox, ReviewPrediction } from './review.js';
+import type { Box, ReviewBox, ReviewPrediction, ReviewSet } from './review.js';
 
 /** Ultralytics' 10 IoU thresholds of mAP50-95: 0.50, 0.55, …, 0.95. */
 export const IOU_THRESHOLDS: readonly number[] = [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95];
@@ -552,3 +552,43 @@ export function prPoints(index: MatchIndex, cls: number): PrPoint[] {
   }
   return out;
 }
+
+/** Metrics of a subset of the set's images. */
+export interface SubsetAp {
+  images: number;
+  map50: number;
+  map50_95: number;
+}
+
+/**
+ * The leak's price: mAP on the labelled images that have a twin in train (a near-duplicate, group member or
+ * neighbouring frame there, by the dataset's leak audit) beside those that have none. Null where the set carries no
+ * twin flags (a folder, or a train split) or no ground truth.
+ */
+export interface LeakPrice {
+  all: SubsetAp;
+  withTwin: SubsetAp;
+  without: SubsetAp;
+}
+
+const priceCache = new WeakMap<ReviewSet, LeakPrice | null>();
+
+export function leakPrice(set: ReviewSet): LeakPrice | null {
+  if (priceCache.has(set)) return priceCache.get(set)!;
+  let out: LeakPrice | null = null;
+  const flags = set.twinInTrain;
+  if (flags && flags.length === set.images.length) {
+    const labelled = set.images.map((im, i) => ({ im, twin: flags[i]! })).filter((x) => x.im.gt !== null);
+    if (labelled.length) {
+      const ap = (list: typeof labelled): SubsetAp => {
+        if (!list.length) return { images: 0, map50: NaN, map50_95: NaN };
+        const r = averagePrecision({ classes: set.classes, images: list.map((x) => x.im) });
+        return { images: list.length, map50: r.map50, map50_95: r.map50_95 };
+      };
+      out = { all: ap(labelled), withTwin: ap(labelled.filter((x) => x.twin)), without: ap(labelled.filter((x) => !x.twin)) };
+    }
+  }
+  priceCache.set(set, out);
+  return out;
+}
+

@@ -4,7 +4,7 @@ import { useSpotter } from '../../state/react';
 import { selectReviewConf, selectReviewEval, selectReviewIou, selectReviewLabelled, selectReviewOp, selectReviewSet, selectReviewTotals } from '../../state/review';
 import { formatCount } from '../../lib/paths';
 import { fmt } from './format';
-import { leakPrice } from './evaluate';
+import { leakPrice } from '../../../../electron/shared/review-metrics';
 import './review.css';
 
 /** The confidence slider (live), the matching IoU, and the totals at that operating point. */
