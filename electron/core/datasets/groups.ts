@@ -476,10 +476,11 @@ function inferLevels(
       return;
     }
     const trial = splitDataset(sub, rest.map((i) => c.keys[i]!), { ratios, seed: opts.seed ?? 0 });
-    const short = trialShortfall(trial.splits, ratios);
-    if (short) verdicts.push(`whole groups cannot meet the ratios (${short})`);
+    const short = trialShortfall(trial.splits, ratios) ?? missingFromVal(sub, rest.map((i) => c.keys[i]!), trial.splits, ratios);
+    const look = coherence(rest, c.keys, opts.hashes);
+    if (short) verdicts.push(`whole groups cannot ${short}${look}`);
     else {
-      verdicts.push(`${plural(s.groups, 'group')} meet the ratios`);
+      verdicts.push(`${plural(s.groups, 'group')} meet the ratios${look}`);
       if (pick < 0) pick = k;
     }
   });
@@ -523,6 +524,54 @@ function inferLevels(
   return { levels, chosen: picked, fields, sentence: parts.join(' ') };
 }
 
+/**
+ * Stratification: a class spread over several groups that the trial split still leaves out of val (it could have
+ * been measured), as text; undefined when every such class reaches val (or there is no val).
+ */
+function missingFromVal(items: readonly GroupItem[], keys: readonly string[], splits: readonly (string | null)[], ratios: readonly number[]): string | undefined {
+  if (!(ratios[1]! > 0)) return undefined;
+  const groupsOf = new Map<number, Set<string>>();
+  const inVal = new Set<number>();
+  items.forEach((it, i) => {
+    for (const c of it.classes) {
+      (groupsOf.get(c) ?? groupsOf.set(c, new Set()).get(c)!).add(keys[i]!);
+      if (splits[i] === 'val') inVal.add(c);
+    }
+  });
+  const missing = [...groupsOf].filter(([c, g]) => g.size >= 3 && !inVal.has(c)).map(([c]) => c);
+  return missing.length ? `put class ${missing.slice(0, 3).map((c) => `#${c}`).join(', ')} (in 3 or more groups) into val` : undefined;
+}
+
+/**
+ * How alike the images of one group look compared with images of other groups (hashes only): the median distance
+ * to the nearest image of the same group against the nearest image of another group, over up to 1,000 images.
+ * Reported with the level's verdict as evidence (a coarse level is not refused for it: matches filmed alike are
+ * still separate videos).
+ */
+function coherence(rest: readonly number[], keys: readonly string[], hashes: GroupOptions['hashes']): string {
+  if (!hashes) return '';
+  const idx = rest.filter((i) => hashes[i] !== undefined);
+  if (idx.length < 8) return '';
+  const step = Math.max(1, Math.floor(idx.length / 1000));
+  const sample = idx.filter((_i, k) => k % step === 0);
+  const inside: number[] = [], across: number[] = [];
+  for (const i of sample) {
+    let a = Infinity, b = Infinity;
+    for (const j of sample) {
+      if (j === i) continue;
+      const d = pop64(hashes[i]! ^ hashes[j]!);
+      if (keys[j] === keys[i]) a = Math.min(a, d);
+      else b = Math.min(b, d);
+    }
+    if (Number.isFinite(a) && Number.isFinite(b)) {
+      inside.push(a);
+      across.push(b);
+    }
+  }
+  if (!inside.length) return '';
+  return `; nearest look-alike inside a group ${median(inside)} bits vs ${median(across)} in another group`;
+}
+
 /** Which active split a trial assignment leaves under half its target share (or over twice it), as text. */
 function trialShortfall(splits: readonly (string | null)[], ratios: readonly number[]): string | undefined {
   const sum = ratios.reduce((a, b) => a + b, 0);
@@ -538,7 +587,7 @@ function trialShortfall(splits: readonly (string | null)[], ratios: readonly num
     const r = ratios[k]! / sum;
     if (r <= 0) continue;
     const share = kept ? (got.get(names[k]!) ?? 0) / kept : 0;
-    if (share < 0.5 * r || share > 2 * r + 0.02) return `${names[k]} would hold ${Math.round(share * 1000) / 10}% (target ${Math.round(r * 1000) / 10}%)`;
+    if (share < 0.5 * r || share > 2 * r + 0.02) return `meet the ratios (${names[k]} would hold ${Math.round(share * 1000) / 10}%, target ${Math.round(r * 1000) / 10}%)`;
   }
   return undefined;
 }
