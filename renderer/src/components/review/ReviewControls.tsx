@@ -91,9 +91,10 @@ function LeakPriceView() {
       <Text size="sm">
         mAP50-95 on all {formatCount(all.images)} images is {fmt(all.map50_95)}; on the {formatCount(withTwin.images)} that have a twin in train (a near-duplicate,
         group member or neighbouring frame) it is {fmt(withTwin.map50_95)}
-        {without.images > 0 ? `, and on the ${formatCount(without.images)} with none ${fmt(without.map50_95)}` : ', and no image here is free of one'}. mAP50:{' '}
-        {fmt(all.map50)} / {fmt(withTwin.map50)}
-        {without.images > 0 ? ` / ${fmt(without.map50)}` : ''}. The images without a twin are what a new video or scene would score.
+        {without.images > 0 ? `, and on the ${formatCount(without.images)} with none ${fmt(without.map50_95)}` : ', and no image here is free of one'} (mAP50: all{' '}
+        {fmt(all.map50)}, with a twin {fmt(withTwin.map50)}
+        {without.images > 0 ? `, without ${fmt(without.map50)}` : ''}).{' '}
+        {without.images > 0 ? 'The images without a twin are what a new video or scene would score.' : 'This split cannot tell how the model does on a new video or scene.'}
       </Text>
     </Alert>
   );
