@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fixture, rbc } from './helpers/shared.js';
 import { augmentedCopies, computeGroups, type GroupItem } from '../electron/core/datasets/groups.js';
-import { auditIsClean, auditSentence, auditSplits, defaultGuardGap, splitDataset, splitStats, type SplitAssignment } from '../electron/core/datasets/split.js';
+import { auditSplits, defaultGuardGap, splitDataset, splitStats, type SplitAssignment } from '../electron/core/datasets/split.js';
+import { auditIsClean, auditSentence } from '../electron/shared/audit.js';
 import { imageHash } from '../electron/core/datasets/phash.js';
 import { LeakAudit, SplitStats } from '../electron/shared/schemas.js';
 

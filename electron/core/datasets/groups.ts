@@ -9,6 +9,7 @@
  * numbers), confirmed by the pixels where hashes are given, and picks the coarsest level that still
  * splits well (computeGroups). This is product logic, so it is written here.
  */
+import { hammingDistance } from './phash.js';
 import { mulberry32, splitDataset } from './split.js';
 
 /** One image as grouping and splitting see it: a plain descriptor, independent of the readers. */
@@ -207,14 +208,6 @@ export interface GroupOptions {
   level?: string;
 }
 
-const pop64 = (x: bigint): number => {
-  let n = 0;
-  while (x) {
-    x &= x - 1n;
-    n++;
-  }
-  return n;
-};
 const median = (xs: number[]): number => {
   if (!xs.length) return NaN;
   const s = [...xs].sort((a, b) => a - b);
@@ -242,7 +235,7 @@ function looksLikeVideo(
   if (hashes && members.every((i) => hashes[i] !== undefined) && Number.isFinite(baseline) && members.length >= MIN_VIDEO_FRAMES) {
     const order = [...members].sort((a, b) => fields[a]!.frame! - fields[b]!.frame!);
     const steps: number[] = [];
-    for (let k = 1; k < order.length; k++) steps.push(pop64(hashes[order[k - 1]!]! ^ hashes[order[k]!]!));
+    for (let k = 1; k < order.length; k++) steps.push(hammingDistance(hashes[order[k - 1]!]!, hashes[order[k]!]!));
     const step = median(steps);
     return step <= Math.max(2, 0.5 * baseline)
       ? { video: true, why: `neighbouring frames look alike (median distance ${step} vs ${baseline} between random images)` }
@@ -268,7 +261,7 @@ function randomPairBaseline(hashes: GroupOptions['hashes'], n: number): number {
   const d: number[] = [];
   for (let k = 0; k < Math.min(2000, idx.length * 4); k++) {
     const a = idx[Math.floor(rnd() * idx.length)]!, b = idx[Math.floor(rnd() * idx.length)]!;
-    if (a !== b) d.push(pop64(hashes[a]! ^ hashes[b]!));
+    if (a !== b) d.push(hammingDistance(hashes[a]!, hashes[b]!));
   }
   return median(d);
 }
@@ -559,7 +552,7 @@ function coherence(rest: readonly number[], keys: readonly string[], hashes: Gro
     let a = Infinity, b = Infinity;
     for (const j of sample) {
       if (j === i) continue;
-      const d = pop64(hashes[i]! ^ hashes[j]!);
+      const d = hammingDistance(hashes[i]!, hashes[j]!);
       if (keys[j] === keys[i]) a = Math.min(a, d);
       else b = Math.min(b, d);
     }

@@ -629,7 +629,7 @@ export async function checkDataset(input: string, opts: HealthOptions = {}): Pro
   }
   // A video split in time blocks legitimately spans splits; it leaks only where frames closer than
   // the guard gap (the one the import used, from report.json) sit in different splits.
-  const guardGap = await readGuardGap(path.dirname(data.yamlPath));
+  const { guardGap } = await readAuditSettings(path.dirname(data.yamlPath));
   const audit = auditSplits(
     all.map((r) => ({ name: r.rel, classes: [] })),
     keys,
@@ -772,13 +772,17 @@ export async function checkDataset(input: string, opts: HealthOptions = {}): Pro
   return HealthReport.parse({ ok: counts.errors === 0, imgsz, checked_at: new Date().toISOString(), counts, issues, leak_audit: audit });
 }
 
-async function readGuardGap(dir: string): Promise<number | undefined> {
+/**
+ * What report.json recorded for the leak audit of a dataset Spotter made: the guard gap of its time blocks and the
+ * near-duplicate threshold it counted at (each undefined where absent, or where the report cannot be read).
+ */
+export async function readAuditSettings(dir: string): Promise<{ guardGap?: number; dupThreshold?: number }> {
   try {
-    const report = JSON.parse(await fs.readFile(path.join(dir, 'report.json'), 'utf8')) as { grouping?: { guard_gap?: unknown } };
-    const g = report.grouping?.guard_gap;
-    return typeof g === 'number' && g > 0 ? g : undefined;
+    const report = JSON.parse(await fs.readFile(path.join(dir, 'report.json'), 'utf8')) as { grouping?: { guard_gap?: unknown }; leak_audit?: { dup_threshold?: unknown } };
+    const g = report.grouping?.guard_gap, t = report.leak_audit?.dup_threshold;
+    return { ...(typeof g === 'number' && g > 0 ? { guardGap: g } : {}), ...(typeof t === 'number' && t >= 0 ? { dupThreshold: t } : {}) };
   } catch {
-    return undefined;
+    return {};
   }
 }
 

@@ -10,27 +10,22 @@
  */
 import { HASH_BITS, MAX_DUP_THRESHOLD } from './phash.js';
 
-const pop32 = (x: number): number => {
-  x -= (x >>> 1) & 0x55555555;
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
-};
-
 /**
- * Calls `visit(i, j, distance)` once for every pair i < j of items that both have a hash and a split,
- * sit in different splits, and are within `threshold` bits. Returns the number of pairs.
+ * Calls `visit(i, j, distance)` once for every pair i < j of items that have a hash (and pass `take`), are within
+ * `threshold` bits, and are not set apart by `skip`. Returns the number of pairs visited.
  */
-export function forEachCrossSplitPair(
+export function forEachPairWithin(
   hashes: readonly (bigint | undefined)[],
-  splits: readonly (string | null | undefined)[],
   threshold: number,
-  visit: (i: number, j: number, distance: number) => void = () => {},
+  visit: (i: number, j: number, distance: number) => void,
+  take: (i: number) => boolean = () => true,
+  skip: (i: number, j: number) => boolean = () => false,
 ): number {
   if (threshold < 0) return 0;
   const t = Math.min(threshold, MAX_DUP_THRESHOLD);
   const idx: number[] = [];
   hashes.forEach((h, i) => {
-    if (h !== undefined && splits[i] != null) idx.push(i);
+    if (h !== undefined && take(i)) idx.push(i);
   });
   const hi = new Uint32Array(hashes.length);
   const lo = new Uint32Array(hashes.length);
@@ -68,7 +63,7 @@ export function forEachCrossSplitPair(
         const i = members[x]!;
         for (let y = x + 1; y < members.length; y++) {
           const j = members[y]!;
-          if (splits[i] === splits[j]) continue;
+          if (skip(i, j)) continue;
           const d = pop32(hi[i]! ^ hi[j]!) + pop32(lo[i]! ^ lo[j]!);
           if (d > t) continue;
           let earlier = false;
@@ -83,3 +78,22 @@ export function forEachCrossSplitPair(
   }
   return n;
 }
+
+/**
+ * Calls `visit(i, j, distance)` once for every pair i < j of items that both have a hash and a split,
+ * sit in different splits, and are within `threshold` bits. Returns the number of pairs.
+ */
+export function forEachCrossSplitPair(
+  hashes: readonly (bigint | undefined)[],
+  splits: readonly (string | null | undefined)[],
+  threshold: number,
+  visit: (i: number, j: number, distance: number) => void = () => {},
+): number {
+  return forEachPairWithin(hashes, threshold, visit, (i) => splits[i] != null, (i, j) => splits[i] === splits[j]);
+}
+
+const pop32 = (x: number): number => {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+};

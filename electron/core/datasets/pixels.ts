@@ -8,64 +8,25 @@
  *   cannot swallow the dataset.
  * Written by hand: the product's own grouping logic, on the hashes phash.ts computes.
  */
-import { HASH_BITS } from './phash.js';
-import { forEachCrossSplitPair } from './leaks.js';
+import { forEachPairWithin } from './leaks.js';
 
 /** The learned threshold is searched up to this distance (of 64 bits). */
 export const MAX_LEARNED_THRESHOLD = 10;
 
-const pop32 = (x: number): number => {
-  x -= (x >>> 1) & 0x55555555;
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
-};
-
-/**
- * Each image's nearest neighbours within `tMax` bits: the distance and every image at it (ties kept).
- * Pigeonhole over tMax + 1 bands, as in phash.nearDuplicatePairs.
- */
+/** Each image's nearest neighbours within `tMax` bits: the distance and every image at it (ties kept). */
 export function nearestNeighbours(hashes: readonly (bigint | undefined)[], tMax: number): { d: Int8Array; nn: number[][] } {
-  const n = hashes.length;
-  const d = new Int8Array(n).fill(-1);
-  const nn: number[][] = Array.from({ length: n }, () => []);
-  const hi = new Uint32Array(n), lo = new Uint32Array(n);
-  const idx: number[] = [];
-  hashes.forEach((h, i) => {
-    if (h === undefined) return;
-    idx.push(i);
-    hi[i] = Number(h >> 32n);
-    lo[i] = Number(h & 0xffffffffn);
-  });
-  const bands = tMax + 1;
-  const width = Math.ceil(HASH_BITS / bands);
+  const d = new Int8Array(hashes.length).fill(-1);
+  const nn: number[][] = Array.from({ length: hashes.length }, () => []);
   const offer = (i: number, j: number, dist: number) => {
     if (d[i] === -1 || dist < d[i]!) {
       d[i] = dist;
       nn[i] = [j];
-    } else if (dist === d[i] && !nn[i]!.includes(j)) nn[i]!.push(j);
+    } else if (dist === d[i]) nn[i]!.push(j);
   };
-  for (let b = 0; b < bands; b++) {
-    const shift = BigInt(b * width);
-    const mask = (1n << BigInt(Math.min(width, HASH_BITS - b * width))) - 1n;
-    const buckets = new Map<number, number[]>();
-    for (const i of idx) {
-      const k = Number((hashes[i]! >> shift) & mask);
-      const l = buckets.get(k);
-      if (l) l.push(i);
-      else buckets.set(k, [i]);
-    }
-    for (const m of buckets.values()) {
-      for (let x = 0; x < m.length; x++) {
-        for (let y = x + 1; y < m.length; y++) {
-          const i = m[x]!, j = m[y]!;
-          const dist = pop32(hi[i]! ^ hi[j]!) + pop32(lo[i]! ^ lo[j]!);
-          if (dist > tMax) continue;
-          offer(i, j, dist);
-          offer(j, i, dist);
-        }
-      }
-    }
-  }
+  forEachPairWithin(hashes, tMax, (i, j, dist) => {
+    offer(i, j, dist);
+    offer(j, i, dist);
+  });
   return { d, nn };
 }
 
@@ -131,8 +92,7 @@ export function pixelLinks(hashes: readonly (bigint | undefined)[], dupThreshold
     return x;
   };
   const pairs: Array<[number, number, number]> = [];
-  const own = hashes.map((_h, i) => String(i));
-  forEachCrossSplitPair(hashes, own, dupThreshold, (i, j, dist) => {
+  forEachPairWithin(hashes, dupThreshold, (i, j, dist) => {
     const a = find(i), b = find(j);
     if (a === b) return;
     parent[a] = b;

@@ -14,8 +14,6 @@ import { SPLITS, type LeakAudit, type SplitName, type SplitStats } from '../../s
 import type { GroupItem } from './groups.js';
 import { forEachCrossSplitPair } from './leaks.js';
 
-export { auditIsClean, auditSentence } from '../../shared/audit.js';
-
 /** Split per item; null = a guard frame dropped at a time-block boundary (or a near-duplicate guard). */
 export type SplitAssignment = SplitName | null;
 

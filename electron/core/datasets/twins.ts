@@ -11,6 +11,7 @@ import { SplitEntry } from '../../shared/schemas.js';
 import type { JobContext } from '../jobs/jobs.js';
 import { mapLimit } from '../pool.js';
 import { imageHash } from './phash.js';
+import { readAuditSettings } from './health.js';
 import { auditSplits } from './split.js';
 
 export interface TwinFlags {
@@ -27,12 +28,8 @@ export async function twinsInTrain(datasetDir: string, job: JobContext): Promise
     .then((t) => z.array(SplitEntry).parse(JSON.parse(t)))
     .catch(() => null);
   if (!entries) return null;
-  const report = (await fs
-    .readFile(path.join(datasetDir, 'report.json'), 'utf8')
-    .then((t) => JSON.parse(t) as { grouping?: { guard_gap?: number }; leak_audit?: { dup_threshold?: number } })
-    .catch(() => ({}))) as { grouping?: { guard_gap?: number }; leak_audit?: { dup_threshold?: number } };
-  const recorded = report.leak_audit?.dup_threshold;
-  const dupThreshold = typeof recorded === 'number' && recorded >= 0 ? recorded : 4;
+  const recorded = await readAuditSettings(datasetDir);
+  const dupThreshold = recorded.dupThreshold ?? 4;
   let done = 0;
   job.progress('twins', 0, entries.length);
   const hashes = await mapLimit(entries, 4, async (e) => {
@@ -42,12 +39,11 @@ export async function twinsInTrain(datasetDir: string, job: JobContext): Promise
     return h;
   });
   const twins = new Uint8Array(entries.length);
-  const guard = report.grouping?.guard_gap;
   auditSplits(
     entries.map((e) => ({ name: e.file, classes: [] })),
     entries.map((e) => e.group),
     entries.map((e) => e.split),
-    { hashes, dupThreshold, frames: entries.map((e) => e.frame), ...(typeof guard === 'number' && guard > 0 ? { guardGap: guard } : {}), twinsOut: twins, maxExamples: 0 },
+    { hashes, dupThreshold, frames: entries.map((e) => e.frame), ...(recorded.guardGap ? { guardGap: recorded.guardGap } : {}), twinsOut: twins, maxExamples: 0 },
   );
   return { byFile: new Map(entries.map((e, i) => [e.file.split(path.sep).join('/'), twins[i] === 1])), dupThreshold };
 }
