@@ -37,8 +37,9 @@ const stages = [
     name: 'unit',
     cmd: [node, path.join(root, 'node_modules/vitest/vitest.mjs'), 'run', '--reporter=default', '--reporter=json', `--outputFile=${path.join(results, 'vitest.json')}`],
     counts: vitestCounts,
+    report: 'vitest.json',
   },
-  { name: 'python', cmd: [node, 'scripts/test-python.mjs', `--junitxml=${path.join(results, 'pytest.xml')}`], counts: pytestCounts },
+  { name: 'python', cmd: [node, 'scripts/test-python.mjs', `--junitxml=${path.join(results, 'pytest.xml')}`], counts: pytestCounts, report: 'pytest.xml' },
   { name: 'e2e', cmd: [node, 'e2e/run.mjs'], counts: e2eCounts },
 ];
 
@@ -107,7 +108,8 @@ const rows = [];
 for (const stage of stages.filter((s) => only.length === 0 || only.includes(s.name))) {
   console.log(`\n===== ${stage.name} =====`);
   const t0 = Date.now();
-  for (const f of ['vitest.json', 'pytest.xml']) if (stage.counts && stage.cmd.join(' ').includes(f)) fs.rmSync(path.join(results, f), { force: true });
+  // a report left by an earlier run must not stand in for this one's
+  if (stage.report) fs.rmSync(path.join(results, stage.report), { force: true });
   let { code, out } = await run(stage.cmd);
   if (code === 0 && stage.then) ({ code, out } = await run(stage.then));
   const counts = stage.counts ? stage.counts(out) : null;
